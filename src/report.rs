@@ -1,0 +1,4 @@
+//! The fused report: manifest, watermark, metadata and classifier evidence
+//! combined into one verdict.
+//!
+//! Not built yet: see the check/scan issue.
