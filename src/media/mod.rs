@@ -6,6 +6,7 @@
 //! `metadata`.
 
 pub mod decode;
+pub mod metadata;
 pub mod sniff;
 
 pub use decode::{decode, decode_file, read_file, Limits};

@@ -2,3 +2,5 @@
 //! 64-bit payload, and detectors for known third-party marks.
 //!
 //! Not built yet: see the watermark issue.
+
+pub mod dwtdct;
