@@ -1,0 +1,122 @@
+"""Small crop classifiers (input: N x 3 x S x S, normalised RGB; output N x 1 logit).
+
+All share one light backbone (~0.1 GFLOP per 128 px crop) and differ in the
+fixed front end (input representation):
+  plain : the normalised RGB crop
+  npr   : neighbouring-pixel residual x - up2(down2(x)) (NPR, Tan et al. 2024)
+  srm   : fixed high-pass bank (SRM 1st/2nd order + KV 5x5) per channel, clipped
+  fft   : log-magnitude 2-D DFT of the luma crop (DFT as fixed matmuls, ONNX-safe)
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def cbr(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Backbone(nn.Module):
+    def __init__(self, cin, width=(8, 16, 32, 64, 96)):
+        super().__init__()
+        w = width
+        self.f = nn.Sequential(
+            cbr(cin, w[0], 1),
+            cbr(w[0], w[1], 2),
+            cbr(w[1], w[2], 2),
+            cbr(w[2], w[3], 2),
+            cbr(w[3], w[4], 2),
+            cbr(w[4], w[4], 1),
+        )
+        self.head = nn.Linear(w[4], 1)
+
+    def forward(self, x):
+        x = self.f(x)
+        x = x.mean(dim=(2, 3))
+        return self.head(x)
+
+
+class NPR(nn.Module):
+    def forward(self, x):
+        n, c, h, w = x.shape
+        # nearest down/up by 2 == repeat the top-left pixel of each 2x2 block
+        d = F.interpolate(x, scale_factor=0.5, mode="nearest")
+        u = F.interpolate(d, scale_factor=2.0, mode="nearest")
+        return (x - u) * 4.0
+
+
+def srm_bank():
+    f1 = torch.tensor([[0, 0, 0], [0, -1, 1], [0, 0, 0]], dtype=torch.float32)
+    f2 = torch.tensor([[0, 0, 0], [1, -2, 1], [0, 0, 0]], dtype=torch.float32) / 2
+    kv = torch.tensor([[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2],
+                       [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]], dtype=torch.float32) / 12
+    k = torch.zeros(3, 5, 5)
+    k[0, 1:4, 1:4] = f1
+    k[1, 1:4, 1:4] = f2 + f2.t()
+    k[2] = kv
+    return k
+
+
+class SRM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        k = srm_bank()  # 3 x 5 x 5
+        w = torch.zeros(9, 3, 5, 5)
+        for c in range(3):
+            for j in range(3):
+                w[c * 3 + j, c] = k[j]
+        self.register_buffer("w", w)
+
+    def forward(self, x):
+        y = F.conv2d(x, self.w, padding=2)
+        return torch.clamp(y * 2.0, -3.0, 3.0)
+
+
+class FFTLogMag(nn.Module):
+    """|DFT2(luma)| in log scale, fftshifted, via fixed cos/sin matrices."""
+
+    def __init__(self, size):
+        super().__init__()
+        n = torch.arange(size, dtype=torch.float64)
+        ang = 2 * math.pi * torch.outer(n, n) / size
+        shift = torch.roll(torch.eye(size, dtype=torch.float64), size // 2, 0)
+        self.register_buffer("c", (shift @ torch.cos(ang)).float())
+        self.register_buffer("s", (shift @ torch.sin(ang)).float())
+
+    def forward(self, x):
+        y = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+        y = y - y.mean(dim=(2, 3), keepdim=True)
+        # F = C Y C^T - S Y S^T  - i (S Y C^T + C Y S^T)
+        cy = torch.matmul(self.c, y)
+        sy = torch.matmul(self.s, y)
+        re = torch.matmul(cy, self.c.t()) - torch.matmul(sy, self.s.t())
+        im = torch.matmul(sy, self.c.t()) + torch.matmul(cy, self.s.t())
+        mag = torch.log(re * re + im * im + 1e-3) * 0.5
+        return (mag - 2.0) / 2.0
+
+
+class Net(nn.Module):
+    def __init__(self, arch, size=128):
+        super().__init__()
+        self.arch = arch
+        if arch == "plain":
+            self.front, cin = nn.Identity(), 3
+        elif arch == "npr":
+            self.front, cin = NPR(), 3
+        elif arch == "srm":
+            self.front, cin = SRM(), 9
+        elif arch == "fft":
+            self.front, cin = FFTLogMag(size), 1
+        else:
+            raise ValueError(arch)
+        self.body = Backbone(cin)
+
+    def forward(self, x):
+        return self.body(self.front(x))
+
+
+def n_params(m):
+    return sum(p.numel() for p in m.parameters())

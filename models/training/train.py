@@ -1,0 +1,190 @@
+"""Train one crop classifier on CPU (seeded), then score calib/test images.
+
+  python models/training/train.py --arch npr --out runs/npr --data ../shared/data/cls
+
+Writes OUT/model.pt, OUT/log.txt, OUT/scores.json (image-level logits on the
+calib and test splits under native / JPEG q75 / 0.5x resize).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common as C  # noqa: E402
+import evaluate as E  # noqa: E402
+from nets import Net, n_params  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = C.default_shared("data/cls")
+
+# sampling weights of the non-paired training fakes
+FAKE_SOURCE_W = {"sd2_stability_assets": 0.45, "stylegan2_photo_tiles": 0.35, "ldm_txt2img_compvis": 0.20}
+
+
+def load_extra_pairs(extra_dir):
+    """Extra TAEF2 pairs made by make_pairs.py: extra_dir/{real,fake}/<stem>.png."""
+    rows = []
+    if not extra_dir or not os.path.isdir(os.path.join(extra_dir, "fake")):
+        return rows
+    for f in sorted(os.listdir(os.path.join(extra_dir, "fake"))):
+        if not f.endswith(".png") or ".tmp" in f:
+            continue
+        stem = f.rsplit(".", 1)[0]
+        rows.append({"stem": stem, "real": os.path.join(extra_dir, "real", f),
+                     "fake": os.path.join(extra_dir, "fake", f)})
+    return rows
+
+
+def build_pools(data_dir, extra_dir):
+    rows = C.load_manifest(data_dir)
+    for r in rows:
+        r["split"] = C.assign_split(r)
+        r["abspath"] = os.path.join(data_dir, r["path"])
+    train = [r for r in rows if r["split"] == "train"]
+    pairs = {}
+    for r in train:
+        if r["source"] in ("aligned_taef2", "aligned_taef2_src"):
+            stem = os.path.basename(r["path"]).rsplit(".", 1)[0]
+            pairs.setdefault(stem, {})["fake" if r["y"] else "real"] = r["abspath"]
+    pair_list = [(v["real"], v["fake"]) for k, v in sorted(pairs.items()) if len(v) == 2]
+    for e in load_extra_pairs(extra_dir):
+        pair_list.append((e["real"], e["fake"]))
+    reals = [r["abspath"] for r in train if r["y"] == 0]
+    reals += [p[0] for p in pair_list[len(pairs):]]  # extra pair reals are real photos too
+    real_src = {}
+    for r in train:
+        if r["y"] == 0:
+            real_src.setdefault(r["source"], []).append(r["abspath"])
+    if len(pair_list) > len(pairs):
+        real_src["extra_pairs_src"] = [p[0] for p in pair_list[len(pairs):]]
+    fake_src = {}
+    for r in train:
+        if r["y"] == 1 and r["source"] in FAKE_SOURCE_W:
+            fake_src.setdefault(r["source"], []).append(r["abspath"])
+    return rows, pair_list, real_src, fake_src
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--extra-pairs", default=None, help="folder from make_pairs.py")
+    ap.add_argument("--arch", default="npr")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--iters", type=int, default=1500)
+    ap.add_argument("--batch-pairs", type=int, default=8)
+    ap.add_argument("--batch-other", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--p-resample-real", type=float, default=0.5)
+    ap.add_argument("--no-eval", action="store_true")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "log.txt"), "w")
+
+    def log(*s):
+        msg = " ".join(str(x) for x in s)
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
+    log(f"arch={a.arch} seed={a.seed} iters={a.iters} pairs={len(pairs)} "
+        f"reals={ {k: len(v) for k, v in real_src.items()} } fakes={ {k: len(v) for k, v in fake_src.items()} }")
+    cache = {}
+
+    def img(p):
+        if p not in cache:
+            cache[p] = C.decode_rgb(p)
+        return cache[p]
+
+    rng = random.Random(a.seed)
+    aug = C.Augmenter(p_resample_real=a.p_resample_real)
+    net = Net(a.arch, C.CROP)
+    log("params", n_params(net))
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
+    fsrcs = sorted(fake_src)
+    fw = [FAKE_SOURCE_W[s] for s in fsrcs]
+    rsrcs = sorted(real_src)
+    t0 = time.time()
+    run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    for it in range(1, a.iters + 1):
+        xs, ys = [], []
+        # aligned pairs: identical crop + augmentation on both halves
+        for _ in range(a.batch_pairs):
+            rp, fp = pairs[rng.randrange(len(pairs))]
+            ri, fi = img(rp), img(fp)
+            pl = aug.plan(rng, ri.shape[:2], allow_resample=False)
+            xs += [aug.apply(ri, pl), aug.apply(fi, pl)]
+            ys += [0, 1]
+        # other fakes (no resampling: resampling is what real hard negatives get)
+        for _ in range(a.batch_other):
+            s = rng.choices(fsrcs, fw)[0]
+            p = fake_src[s][rng.randrange(len(fake_src[s]))]
+            im = img(p)
+            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=False)))
+            ys.append(1)
+        # other reals, half of them resampled (down or up) + maybe JPEG: hard negatives
+        for _ in range(a.batch_other):
+            s = rsrcs[rng.randrange(len(rsrcs))]
+            p = real_src[s][rng.randrange(len(real_src[s]))]
+            im = img(p)
+            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=True)))
+            ys.append(0)
+        x = torch.from_numpy(C.preprocess(np.stack(xs)))
+        y = torch.tensor(ys, dtype=torch.float32)
+        net.train()
+        logit = net(x).squeeze(1)
+        loss = F.binary_cross_entropy_with_logits(logit, y)
+        # pair margin: the fake half should score above its real half
+        lp = logit[: 2 * a.batch_pairs].view(-1, 2)
+        pair_loss = F.softplus(lp[:, 0] - lp[:, 1]).mean()
+        tot = loss + 0.5 * pair_loss
+        opt.zero_grad()
+        tot.backward()
+        opt.step()
+        sched.step()
+        run_loss += loss.item()
+        run_pair += (lp[:, 1] > lp[:, 0]).float().mean().item()
+        run_acc += ((logit > 0).float() == y).float().mean().item()
+        if it % 50 == 0:
+            log(f"it {it} loss {run_loss/50:.4f} acc {run_acc/50:.3f} pair_ok {run_pair/50:.3f} "
+                f"{(time.time()-t0)/it:.2f}s/it")
+            run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    torch.save({"arch": a.arch, "state_dict": net.state_dict(), "args": vars(a)},
+               os.path.join(a.out, "model.pt"))
+    log(f"trained in {time.time()-t0:.0f}s")
+    if a.no_eval:
+        return
+    net.eval()
+    cache.clear()
+
+    @torch.no_grad()
+    def score(x):
+        return net(torch.from_numpy(x)).numpy().reshape(-1)
+
+    ev = [r for r in rows if r["split"] in ("calib", "test")]
+    t1 = time.time()
+    sc = E.score_images(score, [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
+    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
+    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
+    log(f"scored {len(ev)} images in {time.time()-t1:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
