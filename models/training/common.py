@@ -34,8 +34,8 @@ def decode_rgb(path_or_bytes) -> np.ndarray:
         im = Image.open(path_or_bytes)
     im.load()
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        a = np.asarray(im).astype(np.float64) / 257.0
-        a = np.clip(np.floor(a + 0.5), 0, 255).astype(np.uint8)
+        a = np.asarray(im).astype(np.int64)
+        a = np.clip((a + 128) // 257, 0, 255).astype(np.uint8)  # as the image crate
         return np.repeat(a[:, :, None], 3, axis=2)
     if im.mode != "RGB":
         im = im.convert("RGB")  # L/LA/P/RGBA/CMYK -> RGB; alpha is dropped, not composited
@@ -52,23 +52,21 @@ def axis_offsets(length: int, n: int, size: int = CROP) -> list[int]:
     return [(2 * i * span + (n - 1)) // (2 * (n - 1)) for i in range(n)]
 
 
-def grid_counts(w: int, h: int, size: int = CROP, max_crops: int = MAX_CROPS) -> tuple[int, int]:
-    nx = max(1, math.ceil(w / size))
-    ny = max(1, math.ceil(h / size))
-    while nx * ny > max_crops:
-        if nx >= ny:
-            nx -= 1
-        else:
-            ny -= 1
-    return nx, ny
-
-
 def grid_offsets(w: int, h: int, size: int = CROP, max_crops: int = MAX_CROPS) -> list[tuple[int, int]]:
-    """(x, y) of the crops, row-major (y outer, x inner). Requires w, h >= size."""
-    nx, ny = grid_counts(w, h, size, max_crops)
+    """(x, y) of the crops per models/CARD.md: per-axis grid, row-major (y
+    outer, x inner), then if N > K the evenly spaced subset
+    k_m = (2*m*(N-1) + (K-1)) // (2*(K-1)). Requires w, h >= size."""
+    nx = max(1, -(-w // size))
+    ny = max(1, -(-h // size))
     xs = axis_offsets(w, nx, size)
     ys = axis_offsets(h, ny, size)
-    return [(x, y) for y in ys for x in xs]
+    full = [(x, y) for y in ys for x in xs]
+    n, k = len(full), max_crops
+    if n <= k:
+        return full
+    if k == 1:
+        return [full[(n - 1) // 2]]
+    return [full[(2 * m * (n - 1) + (k - 1)) // (2 * (k - 1))] for m in range(k)]
 
 
 def preprocess(crops_u8: np.ndarray) -> np.ndarray:
@@ -125,9 +123,9 @@ UNSEEN_DECODER = ["kolors", "kandinsky3", "meissonic"]
 TRAIN_FAKE = ["aligned_taef2", "sd2_stability_assets", "ldm_txt2img_compvis", "stylegan2_photo_tiles"]
 EXCLUDED_FAKE = ["dcgan_digiface64"]  # 64x64: below MIN_SIDE, refused at runtime
 # Real sources held out whole.
-CALIB_REAL = ["ircnn_val20", "ircnn_set18_mcmaster"]
-TEST_REAL = ["cbsd68", "skimage_sklearn", "cset14"]
-TRAIN_REAL = ["urban100", "sun_hays80", "ircnn_set24_kodak", "aligned_taef2_src"]
+CALIB_REAL = ["ircnn_set18_mcmaster"]
+TEST_REAL = ["ircnn_val20", "skimage_sklearn", "cset14"]
+TRAIN_REAL = ["urban100", "sun_hays80", "ircnn_set24_kodak", "aligned_taef2_src", "cbsd68"]
 NON_PHOTO = {"real/cset14/CSet14__comic.png", "real/cset14/CSet14__ppt3.png"}
 # debian_wallpaper_photos: split by photo (c0/c1 together): train / calib / test.
 

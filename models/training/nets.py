@@ -5,6 +5,7 @@ fixed front end (input representation):
   plain : the normalised RGB crop
   npr   : neighbouring-pixel residual x - up2(down2(x)) (NPR, Tan et al. 2024)
   srm   : fixed high-pass bank (SRM 1st/2nd order + KV 5x5) per channel, clipped
+  npr_y / srm_y : the same on luma only (colour-blind: no colour shortcut)
   fft   : log-magnitude 2-D DFT of the luma crop (DFT as fixed matmuls, ONNX-safe)
 """
 import math
@@ -98,6 +99,26 @@ class FFTLogMag(nn.Module):
         return (mag - 2.0) / 2.0
 
 
+class Luma(nn.Module):
+    """ITU-R 601 luma of the (normalised) RGB input: 1 channel. Gray images
+    (R = G = B) pass through unchanged, so colour cannot be a shortcut."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("w", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return (x * self.w).sum(dim=1, keepdim=True)
+
+
+class SRM1(SRM):
+    """SRM bank on a single (luma) channel: 3 outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = srm_bank().unsqueeze(1)
+
+
 class Net(nn.Module):
     def __init__(self, arch, size=128):
         super().__init__()
@@ -108,6 +129,10 @@ class Net(nn.Module):
             self.front, cin = NPR(), 3
         elif arch == "srm":
             self.front, cin = SRM(), 9
+        elif arch == "npr_y":
+            self.front, cin = nn.Sequential(Luma(), NPR()), 1
+        elif arch == "srm_y":
+            self.front, cin = nn.Sequential(Luma(), SRM1()), 3
         elif arch == "fft":
             self.front, cin = FFTLogMag(size), 1
         else:

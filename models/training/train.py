@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = C.default_shared("data/cls")
 
 # sampling weights of the non-paired training fakes
-FAKE_SOURCE_W = {"sd2_stability_assets": 0.45, "stylegan2_photo_tiles": 0.35, "ldm_txt2img_compvis": 0.20}
+FAKE_SOURCE_W = {"sd2_stability_assets": 0.55, "stylegan2_photo_tiles": 0.2, "ldm_txt2img_compvis": 0.25}
 
 
 def load_extra_pairs(extra_dir):
