@@ -36,7 +36,12 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], overwrite: Overwrite, mode: 
 }
 
 /// Create the output through a callback writing into the temporary file.
-pub fn write_atomic_with<F>(path: &Path, overwrite: Overwrite, mode: Option<u32>, fill: F) -> Result<()>
+pub fn write_atomic_with<F>(
+    path: &Path,
+    overwrite: Overwrite,
+    mode: Option<u32>,
+    fill: F,
+) -> Result<()>
 where
     F: FnOnce(&mut fs::File) -> std::io::Result<()>,
 {
@@ -55,12 +60,16 @@ where
     {
         use std::os::unix::fs::PermissionsExt;
         let m = mode.unwrap_or(0o644);
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(m)).map_err(|e| Error::io(path, e))?;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(m))
+            .map_err(|e| Error::io(path, e))?;
     }
     #[cfg(not(unix))]
     let _ = mode;
     match overwrite {
-        Overwrite::Allow => tmp.persist(path).map(|_| ()).map_err(|e| Error::io(path, e.error)),
+        Overwrite::Allow => tmp
+            .persist(path)
+            .map(|_| ())
+            .map_err(|e| Error::io(path, e.error)),
         Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::AlreadyExists(path.to_path_buf())
@@ -85,7 +94,10 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"one");
         write_atomic(&p, b"three", Overwrite::Allow).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"three");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "stray files: {names:?}");
     }
 
@@ -93,7 +105,9 @@ mod tests {
     fn failed_fill_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.bin");
-        let err = write_atomic_with(&p, Overwrite::Allow, None, |_| Err(std::io::Error::other("boom")));
+        let err = write_atomic_with(&p, Overwrite::Allow, None, |_| {
+            Err(std::io::Error::other("boom"))
+        });
         assert!(err.is_err());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
@@ -105,6 +119,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("secret");
         write_atomic_mode(&p, b"k", Overwrite::Refuse, 0o600).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! one decoder, never a panic. Commands that read images add themselves to
 //! `COMMANDS` as they land.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use std::path::PathBuf;
 
 use hallmark::media::{decode_file, Limits};
@@ -23,7 +25,11 @@ fn decoder_rejects_every_bad_file_with_a_reason() {
     for path in corpus() {
         let err = decode_file(&path, &Limits::default()).expect_err(&path.display().to_string());
         let msg = err.to_string();
-        assert!(!msg.is_empty() && !msg.contains('\n'), "{}: {msg:?}", path.display());
+        assert!(
+            !msg.is_empty() && !msg.contains('\n'),
+            "{}: {msg:?}",
+            path.display()
+        );
     }
 }
 
@@ -36,6 +42,10 @@ fn huge_dimensions_are_a_limits_error() {
 
 #[test]
 fn missing_file_is_an_io_error_naming_the_path() {
-    let err = decode_file(std::path::Path::new("/no/such/file.png"), &Limits::default()).unwrap_err();
+    let err = decode_file(
+        std::path::Path::new("/no/such/file.png"),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/no/such/file.png"), "{err}");
 }

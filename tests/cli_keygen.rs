@@ -1,6 +1,8 @@
 //! End-to-end tests of `hallmark keygen` and the CLI surface, running the
 //! real binary in a temporary folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use std::path::Path;
 use std::process::Command;
 
@@ -15,12 +17,22 @@ fn hallmark() -> Command {
 fn help_lists_every_subcommand() {
     let out = hallmark().arg("--help").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for cmd in ["keygen", "sign", "verify", "watermark", "detect", "check", "scan"] {
+    for cmd in [
+        "keygen",
+        "sign",
+        "verify",
+        "watermark",
+        "detect",
+        "check",
+        "scan",
+    ] {
         assert!(text.contains(cmd), "--help lacks {cmd}: {text}");
     }
-    hallmark().args(["watermark", "--help"]).assert().success().stdout(
-        predicate::str::contains("embed").and(predicate::str::contains("detect")),
-    );
+    hallmark()
+        .args(["watermark", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("embed").and(predicate::str::contains("detect")));
 }
 
 #[test]
@@ -45,7 +57,13 @@ fn keygen_writes_keys_chain_and_ca_with_right_modes() {
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("fingerprint  SHA256:"), "{stdout}");
-    for f in ["alice.key", "alice.pub", "alice.crt", "alice-ca.key", "alice-ca.crt"] {
+    for f in [
+        "alice.key",
+        "alice.pub",
+        "alice.crt",
+        "alice-ca.key",
+        "alice-ca.crt",
+    ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
     // Secrets never reach stdout.

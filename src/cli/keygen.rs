@@ -41,13 +41,22 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     if a.json {
         output::print_json(&out)?;
     } else {
-        println!("secret key   {}  (mode 0600: keep it private)", out.key.display());
+        println!(
+            "secret key   {}  (mode 0600: keep it private)",
+            out.key.display()
+        );
         println!("public key   {}", out.public_key.display());
         println!("certificate  {}", out.certificate.display());
         if let Some(ca_key) = &out.ca_key {
-            println!("CA key       {}  (mode 0600: keep it offline)", ca_key.display());
+            println!(
+                "CA key       {}  (mode 0600: keep it offline)",
+                ca_key.display()
+            );
         }
-        println!("CA root      {}  (give this to verifiers: --trust DIR)", out.ca_certificate.display());
+        println!(
+            "CA root      {}  (give this to verifiers: --trust DIR)",
+            out.ca_certificate.display()
+        );
         println!("fingerprint  {}", out.fingerprint);
     }
     Ok(Outcome::Success)

@@ -8,8 +8,8 @@
 //! signing certificates, so the leaf is issued by a small local root CA.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -51,12 +51,15 @@ fn validity(params: &mut CertificateParams, days: i64) {
 pub fn make_root_ca(name: &str, ca_key: &SecretKey) -> Result<String> {
     let kp = key_pair(ca_key)?;
     let params = root_params(name)?;
-    let cert = params.self_signed(&kp).map_err(rcgen_err("cannot make CA certificate"))?;
+    let cert = params
+        .self_signed(&kp)
+        .map_err(rcgen_err("cannot make CA certificate"))?;
     Ok(cert.pem())
 }
 
 fn root_params(name: &str) -> Result<CertificateParams> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(rcgen_err("bad CA name"))?;
+    let mut params =
+        CertificateParams::new(Vec::<String>::new()).map_err(rcgen_err("bad CA name"))?;
     params.distinguished_name = dn(&format!("{name} local root CA"), "hallmark local CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![
@@ -70,13 +73,20 @@ fn root_params(name: &str) -> Result<CertificateParams> {
 
 /// Issue a C2PA claim-signing leaf certificate (PEM) for `leaf_key`, signed
 /// by the CA whose certificate is `ca_cert_pem` and secret key `ca_key`.
-pub fn issue_leaf(name: &str, leaf_key: &SecretKey, ca_cert_pem: &str, ca_key: &SecretKey) -> Result<String> {
+pub fn issue_leaf(
+    name: &str,
+    leaf_key: &SecretKey,
+    ca_cert_pem: &str,
+    ca_key: &SecretKey,
+) -> Result<String> {
     let ca_kp = key_pair(ca_key)?;
-    let ca_params =
-        CertificateParams::from_ca_cert_pem(ca_cert_pem).map_err(rcgen_err("cannot read CA certificate"))?;
+    let ca_params = CertificateParams::from_ca_cert_pem(ca_cert_pem)
+        .map_err(rcgen_err("cannot read CA certificate"))?;
     // Re-signing the CA's own parameters yields an issuer with the same
     // subject and key identifier; only its (unused) signature differs.
-    let issuer = ca_params.self_signed(&ca_kp).map_err(rcgen_err("CA key does not fit CA certificate"))?;
+    let issuer = ca_params
+        .self_signed(&ca_kp)
+        .map_err(rcgen_err("CA key does not fit CA certificate"))?;
     check_ca_key_matches(ca_cert_pem, ca_key)?;
 
     let leaf_kp = key_pair(leaf_key)?;
@@ -106,7 +116,9 @@ fn check_ca_key_matches(ca_cert_pem: &str, ca_key: &SecretKey) -> Result<()> {
         .map_err(|e| Error::Certificate(format!("cannot parse CA certificate: {e}")))?;
     let spki_key = cert.public_key().subject_public_key.data.as_ref();
     if spki_key != ca_key.verifying_key().as_bytes() {
-        return Err(Error::Key("the CA key does not belong to the CA certificate".into()));
+        return Err(Error::Key(
+            "the CA key does not belong to the CA certificate".into(),
+        ));
     }
     Ok(())
 }
@@ -140,7 +152,19 @@ mod tests {
         let ca_der = parse_pem_certs(&ca_pem).unwrap().remove(0);
         let (_, ca_cert) = x509_parser::parse_x509_certificate(&ca_der).unwrap();
         assert_eq!(cert.issuer(), ca_cert.subject());
-        assert!(cert.verify_signature(Some(ca_cert.public_key())).is_ok());
+        // The leaf's signature verifies (strictly) under the CA's Ed25519 key.
+        let ca_raw: [u8; 32] = ca_cert
+            .public_key()
+            .subject_public_key
+            .data
+            .as_ref()
+            .try_into()
+            .unwrap();
+        let ca_vk = ed25519_dalek::VerifyingKey::from_bytes(&ca_raw).unwrap();
+        let sig = ed25519_dalek::Signature::from_slice(cert.signature_value.data.as_ref()).unwrap();
+        ca_vk
+            .verify_strict(cert.tbs_certificate.as_ref(), &sig)
+            .unwrap();
         let mut saw = (false, false, false);
         for ext in cert.extensions() {
             match ext.parsed_extension() {
@@ -150,7 +174,10 @@ mod tests {
                 }
                 ParsedExtension::ExtendedKeyUsage(eku) => {
                     assert!(!eku.any && eku.email_protection);
-                    assert!(eku.other.iter().any(|o| o.to_id_string() == "1.3.6.1.4.1.62558.2.1"));
+                    assert!(eku
+                        .other
+                        .iter()
+                        .any(|o| o.to_id_string() == "1.3.6.1.4.1.62558.2.1"));
                     saw.1 = true;
                 }
                 ParsedExtension::AuthorityKeyIdentifier(_) => saw.2 = true,
@@ -165,7 +192,16 @@ mod tests {
     fn wrong_ca_key_is_refused() {
         let ca = SecretKey::generate();
         let ca_pem = make_root_ca("test", &ca).unwrap();
-        let err = issue_leaf("bob", &SecretKey::generate(), &ca_pem, &SecretKey::generate()).unwrap_err();
-        assert!(matches!(err, Error::Key(_) | Error::Certificate(_)), "{err:?}");
+        let err = issue_leaf(
+            "bob",
+            &SecretKey::generate(),
+            &ca_pem,
+            &SecretKey::generate(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Key(_) | Error::Certificate(_)),
+            "{err:?}"
+        );
     }
 }

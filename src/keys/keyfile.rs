@@ -7,8 +7,8 @@
 use std::fmt;
 use std::path::Path;
 
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -87,7 +87,8 @@ pub fn public_key_pem(key: &VerifyingKey) -> Result<String> {
 
 /// Parse a SubjectPublicKeyInfo PEM Ed25519 public key.
 pub fn public_key_from_pem(pem: &str) -> Result<VerifyingKey> {
-    VerifyingKey::from_public_key_pem(pem).map_err(|e| Error::Key(format!("not an Ed25519 public key PEM ({e})")))
+    VerifyingKey::from_public_key_pem(pem)
+        .map_err(|e| Error::Key(format!("not an Ed25519 public key PEM ({e})")))
 }
 
 /// The key fingerprint hallmark prints: `SHA256:` and the hex SHA-256 of the
@@ -128,6 +129,9 @@ mod tests {
 
     #[test]
     fn garbage_is_a_key_error() {
-        assert!(matches!(SecretKey::from_pkcs8_pem("nope"), Err(Error::Key(_))));
+        assert!(matches!(
+            SecretKey::from_pkcs8_pem("nope"),
+            Err(Error::Key(_))
+        ));
     }
 }

@@ -44,7 +44,9 @@ pub fn check_name(name: &str) -> Result<()> {
         && name.len() <= 64
         && !name.starts_with('.')
         && !name.starts_with('-')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
@@ -75,7 +77,11 @@ pub fn keygen(opts: &KeygenOptions) -> Result<KeygenOutput> {
     if opts.ca_key.is_none() {
         targets.extend([&new_ca_key, &new_ca_crt]);
     }
-    let overwrite = if opts.force { Overwrite::Allow } else { Overwrite::Refuse };
+    let overwrite = if opts.force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    };
     if overwrite == Overwrite::Refuse {
         if let Some(existing) = targets.iter().find(|p| p.exists()) {
             return Err(Error::AlreadyExists((*existing).clone()));
@@ -100,16 +106,29 @@ pub fn keygen(opts: &KeygenOptions) -> Result<KeygenOutput> {
     // The chain a signer presents: leaf first, then the CA certificate(s).
     let ca_first = parse_pem_certs(&ca_pem)?;
     if ca_first.is_empty() {
-        return Err(Error::Certificate(format!("{}: no certificate found", ca_crt_path.display())));
+        return Err(Error::Certificate(format!(
+            "{}: no certificate found",
+            ca_crt_path.display()
+        )));
     }
     let chain = format!("{}{}", leaf_pem, ensure_newline(&ca_pem));
 
     if made_ca {
-        write_atomic_mode(&new_ca_key, ca_key.to_pkcs8_pem()?.as_bytes(), overwrite, 0o600)?;
+        write_atomic_mode(
+            &new_ca_key,
+            ca_key.to_pkcs8_pem()?.as_bytes(),
+            overwrite,
+            0o600,
+        )?;
         write_atomic_mode(&new_ca_crt, ca_pem.as_bytes(), overwrite, 0o644)?;
     }
     write_atomic_mode(&key_path, leaf.to_pkcs8_pem()?.as_bytes(), overwrite, 0o600)?;
-    write_atomic_mode(&pub_path, public_key_pem(&leaf.verifying_key())?.as_bytes(), overwrite, 0o644)?;
+    write_atomic_mode(
+        &pub_path,
+        public_key_pem(&leaf.verifying_key())?.as_bytes(),
+        overwrite,
+        0o644,
+    )?;
     write_atomic_mode(&crt_path, chain.as_bytes(), overwrite, 0o644)?;
 
     Ok(KeygenOutput {
@@ -157,7 +176,11 @@ mod tests {
         let before = std::fs::read(&first.key).unwrap();
         assert!(matches!(keygen(&opts), Err(Error::AlreadyExists(_))));
         assert_eq!(std::fs::read(&first.key).unwrap(), before);
-        let forced = keygen(&KeygenOptions { force: true, ..opts }).unwrap();
+        let forced = keygen(&KeygenOptions {
+            force: true,
+            ..opts
+        })
+        .unwrap();
         assert_ne!(std::fs::read(&forced.key).unwrap(), before);
     }
 

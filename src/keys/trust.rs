@@ -42,7 +42,11 @@ impl TrustStore {
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
             match ext.as_str() {
                 "crt" | "pem" | "cer" => {
                     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -54,7 +58,9 @@ impl TrustStore {
                         Error::Key(m) => Error::Key(format!("{}: {m}", path.display())),
                         other => other,
                     })?;
-                    store.key_fingerprints.insert(raw_key_fingerprint(key.as_bytes()));
+                    store
+                        .key_fingerprints
+                        .insert(raw_key_fingerprint(key.as_bytes()));
                 }
                 _ => {}
             }
@@ -101,12 +107,14 @@ impl TrustStore {
 
     /// Whether a certificate (DER) is in the store.
     pub fn contains_cert(&self, der: &[u8]) -> bool {
-        self.cert_hashes.contains(&<[u8; 32]>::from(Sha256::digest(der)))
+        self.cert_hashes
+            .contains(&<[u8; 32]>::from(Sha256::digest(der)))
     }
 
     /// Whether a raw public key (as in a certificate's SPKI) is in the store.
     pub fn contains_key(&self, raw_public_key: &[u8]) -> bool {
-        self.key_fingerprints.contains(&raw_key_fingerprint(raw_public_key))
+        self.key_fingerprints
+            .contains(&raw_key_fingerprint(raw_public_key))
     }
 
     /// Whether any certificate of a chain (leaf first, DER), or any of their
@@ -115,7 +123,9 @@ impl TrustStore {
         chain.iter().any(|der| {
             self.contains_cert(der)
                 || x509_parser::parse_x509_certificate(der)
-                    .map(|(_, c)| self.contains_key(c.public_key().subject_public_key.data.as_ref()))
+                    .map(|(_, c)| {
+                        self.contains_key(c.public_key().subject_public_key.data.as_ref())
+                    })
                     .unwrap_or(false)
         })
     }

@@ -44,7 +44,10 @@ impl Default for Limits {
 pub fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_file() {
-        return Err(Error::InvalidInput(format!("{} is not a regular file", path.display())));
+        return Err(Error::InvalidInput(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
     }
     if meta.len() > limits.max_file_bytes {
         return Err(Error::Limits(format!(
@@ -67,18 +70,28 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
     if bytes.is_empty() {
         return Err(Error::Decode("empty file".into()));
     }
-    let format = Format::sniff(bytes).ok_or_else(|| Error::Unsupported("not a recognised image format".into()))?;
-    let image_format = format
-        .image_format()
-        .ok_or_else(|| Error::Unsupported(format!("{} images cannot be decoded here", format.mime())))?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| decode_checked(bytes, image_format, limits)));
+    let format = Format::sniff(bytes)
+        .ok_or_else(|| Error::Unsupported("not a recognised image format".into()))?;
+    let image_format = format.image_format().ok_or_else(|| {
+        Error::Unsupported(format!("{} images cannot be decoded here", format.mime()))
+    })?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        decode_checked(bytes, image_format, limits)
+    }));
     match outcome {
         Ok(result) => result,
-        Err(_) => Err(Error::Decode(format!("{} decoder failed on malformed data", format.mime()))),
+        Err(_) => Err(Error::Decode(format!(
+            "{} decoder failed on malformed data",
+            format.mime()
+        ))),
     }
 }
 
-fn decode_checked(bytes: &[u8], format: image::ImageFormat, limits: &Limits) -> Result<DynamicImage> {
+fn decode_checked(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    limits: &Limits,
+) -> Result<DynamicImage> {
     // First pass reads the header only: refuse huge images before allocating.
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(image_limits_of(limits));
@@ -104,7 +117,10 @@ pub fn check_dimensions(w: u32, h: u32, limits: &Limits) -> Result<()> {
         return Err(Error::Decode(format!("image has zero size ({w}x{h})")));
     }
     if w > limits.max_side || h > limits.max_side {
-        return Err(Error::Limits(format!("{w}x{h} exceeds {} px a side", limits.max_side)));
+        return Err(Error::Limits(format!(
+            "{w}x{h} exceeds {} px a side",
+            limits.max_side
+        )));
     }
     let pixels = u64::from(w) * u64::from(h);
     if pixels > limits.max_pixels {
@@ -118,16 +134,20 @@ pub fn check_dimensions(w: u32, h: u32, limits: &Limits) -> Result<()> {
 }
 
 fn map_image_error(e: ImageError) -> Error {
+    // Codec messages sometimes span lines; errors here are one line.
+    fn one_line(s: String) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
     match e {
-        ImageError::Limits(l) => Error::Limits(l.to_string()),
-        ImageError::Unsupported(u) => Error::Unsupported(u.to_string()),
+        ImageError::Limits(l) => Error::Limits(one_line(l.to_string())),
+        ImageError::Unsupported(u) => Error::Unsupported(one_line(u.to_string())),
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::Decode("file is truncated".into())
         }
-        ImageError::IoError(io) => Error::Decode(io.to_string()),
-        ImageError::Decoding(d) => Error::Decode(d.to_string()),
-        ImageError::Parameter(p) => Error::Decode(p.to_string()),
-        ImageError::Encoding(e) => Error::Decode(e.to_string()),
+        ImageError::IoError(io) => Error::Decode(one_line(io.to_string())),
+        ImageError::Decoding(d) => Error::Decode(one_line(d.to_string())),
+        ImageError::Parameter(p) => Error::Decode(one_line(p.to_string())),
+        ImageError::Encoding(e) => Error::Decode(one_line(e.to_string())),
     }
 }
 
@@ -171,6 +191,9 @@ mod tests {
     fn unknown_bytes_are_unsupported() {
         let err = decode(b"definitely not an image", &Limits::default()).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
-        assert!(matches!(decode(b"", &Limits::default()), Err(Error::Decode(_))));
+        assert!(matches!(
+            decode(b"", &Limits::default()),
+            Err(Error::Decode(_))
+        ));
     }
 }
