@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use hallmark::atomic::Overwrite;
+use hallmark::provenance::{self, SignOptions};
+
 use super::Outcome;
 
 /// Sign an image with a C2PA manifest bound to its exact bytes (SHA-256) and
@@ -52,6 +55,43 @@ pub struct Args {
     force: bool,
 }
 
-pub fn run(_a: Args) -> anyhow::Result<Outcome> {
-    super::not_implemented("sign")
+pub fn run(a: Args) -> anyhow::Result<Outcome> {
+    if a.watermark {
+        return super::not_implemented("sign --watermark (durable credentials)");
+    }
+    let mut opts = SignOptions::new(a.key);
+    opts.cert = a.cert;
+    opts.source_type = if a.ai_generated {
+        Some("trainedAlgorithmicMedia".into())
+    } else {
+        a.source_type
+    };
+    opts.author = a.author;
+    opts.title = a.title;
+    opts.parents = a.parent;
+    opts.sidecar = a.sidecar;
+    opts.gb45438_producer = a.gb45438;
+    opts.thumbnail = a.thumbnail;
+    opts.overwrite = if a.force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    };
+    let signed = provenance::sign(&a.input, &a.output, &opts)?;
+    println!("signed       {}", signed.output.display());
+    if let Some(sc) = &signed.sidecar {
+        println!(
+            "manifest     {} (sidecar, {} bytes)",
+            sc.display(),
+            signed.manifest_bytes
+        );
+    } else {
+        println!("manifest     embedded, {} bytes", signed.manifest_bytes);
+    }
+    println!("manifest id  {}", signed.manifest_id);
+    println!("signer       {}", signed.signer);
+    if signed.ingredients > 0 {
+        println!("ingredients  {}", signed.ingredients);
+    }
+    Ok(Outcome::Success)
 }

@@ -1,8 +1,11 @@
 //! `hallmark verify`: verify an image's C2PA manifest, chain and signer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::Outcome;
+use hallmark::keys::TrustStore;
+use hallmark::provenance::{verify_path, ManifestReport};
+
+use super::{output, Outcome};
 
 /// Verify a C2PA manifest (embedded or sidecar). Exit 0 valid, 1 invalid or
 /// absent, 2 error.
@@ -21,6 +24,40 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(_a: Args) -> anyhow::Result<Outcome> {
-    super::not_implemented("verify")
+/// The trust folder: `--trust DIR`, else `keys/` if it exists, else none.
+pub fn trust_store(dir: Option<&Path>) -> anyhow::Result<TrustStore> {
+    match dir {
+        Some(d) => Ok(TrustStore::load_dir(d)?),
+        None if Path::new("keys").is_dir() => Ok(TrustStore::load_dir(Path::new("keys"))?),
+        None => Ok(TrustStore::empty()),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    file: &'a Path,
+    manifest: &'a ManifestReport,
+}
+
+pub fn run(a: Args) -> anyhow::Result<Outcome> {
+    let trust = trust_store(a.trust.as_deref())?;
+    let report = verify_path(&a.file, &trust)?;
+    if a.json {
+        output::print_json(&Json {
+            file: &a.file,
+            manifest: &report,
+        })?;
+    } else {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", a.file.display())?;
+        write!(out, "{}", report.human())?;
+        out.flush()?;
+    }
+    let ok = report.valid && (report.trusted || !a.require_trusted);
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
 }
