@@ -2,6 +2,8 @@
 //! kind of tampering, trust, chains of edits, the exclusion-range hole, the
 //! golden report, and garbage input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 mod provenance_common;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! End-to-end tests of `hallmark sign` and `hallmark verify`: the real
 //! binary in a temporary folder, checking exit codes and JSON fields.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 mod provenance_common;
 
 use std::path::{Path, PathBuf};

@@ -95,6 +95,8 @@ fn describe(ranges: &[Range<u64>]) -> String {
 }
 
 #[cfg(test)]
+// One-element lists of byte ranges are the point of these tests.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 

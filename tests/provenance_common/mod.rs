@@ -1,5 +1,6 @@
 //! Shared helpers for the provenance tests: test images, keys, byte surgery.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different subset
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
