@@ -1,7 +1,15 @@
 //! `hallmark watermark embed|detect`: hallmark's invisible watermark.
 
-use std::path::PathBuf;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
 
+use hallmark::atomic::{write_atomic, Overwrite};
+use hallmark::media::{decode_file, Limits};
+use hallmark::watermark::{self, DetectOptions, EmbedOptions};
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, ImageFormat};
+
+use super::output::print_json;
 use super::Outcome;
 
 /// Embed or detect hallmark's invisible watermark.
@@ -42,7 +50,101 @@ pub struct DetectArgs {
 
 pub fn run(c: Command) -> anyhow::Result<Outcome> {
     match c {
-        Command::Embed(_) => super::not_implemented("watermark embed"),
-        Command::Detect(_) => super::not_implemented("watermark detect"),
+        Command::Embed(a) => embed(a),
+        Command::Detect(a) => detect(a),
     }
+}
+
+fn embed(a: EmbedArgs) -> anyhow::Result<Outcome> {
+    let payload = watermark::parse_payload(&a.payload)?;
+    let format = output_format(&a.output)?;
+    let overwrite = if a.force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    };
+    if overwrite == Overwrite::Refuse && a.output.exists() {
+        return Err(hallmark::Error::AlreadyExists(a.output.clone()).into());
+    }
+    let img = decode_file(&a.input, &Limits::default())?;
+    let opts = EmbedOptions {
+        strength: a.strength.unwrap_or(1.0),
+        ..EmbedOptions::default()
+    };
+    let marked = watermark::embed(&img, payload, &opts)?;
+    let psnr = watermark::psnr(&img, &marked);
+    let bytes = encode(&marked, format)?;
+    write_atomic(&a.output, &bytes, overwrite)?;
+    println!(
+        "embedded payload {payload:016x} into {} (PSNR {psnr:.1} dB)",
+        a.output.display()
+    );
+    Ok(Outcome::Success)
+}
+
+fn detect(a: DetectArgs) -> anyhow::Result<Outcome> {
+    let img = decode_file(&a.file, &Limits::default())?;
+    let d = watermark::detect(&img, &DetectOptions::default())?;
+    if a.json {
+        print_json(&d)?;
+    } else if let (true, Some(p)) = (d.detected, d.payload) {
+        println!(
+            "{}: watermark found, payload {p:016x} (p = {:.1e})",
+            a.file.display(),
+            d.p_value
+        );
+    } else {
+        println!("{}: no watermark found", a.file.display());
+    }
+    Ok(if d.detected {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
+}
+
+/// The encoder for OUT's extension.
+fn output_format(path: &Path) -> anyhow::Result<ImageFormat> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" => Ok(ImageFormat::Png),
+        "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
+        "webp" => Ok(ImageFormat::WebP),
+        _ => Err(hallmark::Error::InvalidInput(format!(
+            "cannot tell the output format from {:?}: use .png, .jpg or .webp",
+            path.display().to_string()
+        ))
+        .into()),
+    }
+}
+
+/// Encode: PNG and WebP lossless, JPEG at quality 95.
+fn encode(img: &DynamicImage, format: ImageFormat) -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let res = match format {
+        ImageFormat::Jpeg => {
+            let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+            rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut buf, 95))
+        }
+        ImageFormat::WebP
+            if !matches!(
+                img,
+                DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_)
+            ) =>
+        {
+            let conv = if img.color().has_alpha() {
+                DynamicImage::ImageRgba8(img.to_rgba8())
+            } else {
+                DynamicImage::ImageRgb8(img.to_rgb8())
+            };
+            conv.write_to(&mut Cursor::new(&mut buf), format)
+        }
+        _ => img.write_to(&mut Cursor::new(&mut buf), format),
+    };
+    res.map_err(|e| hallmark::Error::Watermark(format!("cannot encode the output: {e}")))?;
+    Ok(buf)
 }

@@ -1,0 +1,199 @@
+//! Detection: fold the whitened working-resolution luma for each candidate
+//! lattice, find the tile orientation and cyclic offset by a phase-only
+//! FFT cross-correlation with the pilot, read the soft payload chips at that
+//! offset, decode them, and turn the pilot peak and the CRC into a p-value.
+
+use image::DynamicImage;
+use rustfft::num_complex::Complex32;
+
+use super::coding::{self, CODED_BITS};
+use super::fft2::Fft2;
+use super::fold::fold;
+use super::pattern::{Layout, COEFS_PER_CHIP, TILE};
+use super::plane::{luma_downsampled, whiten};
+use super::stats::max_of_normals_sf;
+use super::sync::{self, Lattice};
+use super::{working_size, DetectOptions, Detection};
+use crate::error::Result;
+
+/// Candidate lattices from the autocorrelation, tried after the identity.
+const AUTOCORR_CANDIDATES: usize = 3;
+/// Smallest image side examined at all.
+const MIN_DETECT_SIDE: usize = 64;
+
+/// The outcome of correlating one folded tile with the pilot.
+struct Sync {
+    z: f64,
+    peak: f64,
+    quarter_turns: usize,
+    offset: [f64; 2],
+    soft: Vec<f32>,
+}
+
+/// The best orientation so far: z, peak, quarter turns, peak index,
+/// normalised spectrum, correlation surface.
+type Candidate = (f64, f64, usize, usize, Vec<Complex32>, Vec<f32>);
+
+/// Rotate a TILE x TILE array by `q` quarter turns.
+fn rotate(t: &[f32], q: usize) -> Vec<Complex32> {
+    let n = TILE;
+    let mut out = vec![Complex32::new(0.0, 0.0); n * n];
+    for y in 0..n {
+        for x in 0..n {
+            let (sx, sy) = match q % 4 {
+                0 => (x, y),
+                1 => (y, n - 1 - x),
+                2 => (n - 1 - x, n - 1 - y),
+                _ => (n - 1 - y, x),
+            };
+            out[y * n + x].re = t[sy * n + sx];
+        }
+    }
+    out
+}
+
+fn parabolic(l: f32, c: f32, r: f32) -> f64 {
+    let den = l - 2.0 * c + r;
+    if den < 0.0 {
+        (0.5 * (l - r) / den).clamp(-0.5, 0.5) as f64
+    } else {
+        0.0
+    }
+}
+
+/// Orientation, offset and soft chips for one folded tile.
+fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
+    let n = TILE;
+    let mut best: Option<Candidate> = None;
+    for q in 0..4 {
+        let mut spec = rotate(tile, q);
+        fft.forward(&mut spec);
+        // Phase-only: every coefficient votes with unit weight.
+        for c in spec.iter_mut() {
+            let m = c.norm();
+            *c = if m > 1e-12 {
+                *c / m
+            } else {
+                Complex32::new(0.0, 0.0)
+            };
+        }
+        let mut corr: Vec<Complex32> = spec
+            .iter()
+            .zip(&layout.pilot_spectrum)
+            .map(|(a, b)| a * b.conj())
+            .collect();
+        fft.inverse(&mut corr);
+        let re: Vec<f32> = corr.iter().map(|c| c.re).collect();
+        let mean = re.iter().map(|v| f64::from(*v)).sum::<f64>() / re.len() as f64;
+        let var = re
+            .iter()
+            .map(|v| (f64::from(*v) - mean).powi(2))
+            .sum::<f64>()
+            / re.len() as f64;
+        let (imax, vmax) =
+            re.iter().enumerate().fold(
+                (0, f32::NEG_INFINITY),
+                |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
+            );
+        let z = (f64::from(vmax) - mean) / var.sqrt().max(1e-12);
+        if best.as_ref().is_none_or(|b| z > b.0) {
+            best = Some((z, f64::from(vmax), q, imax, spec, re));
+        }
+    }
+    let (z, vmax, q, imax, spec, re) = best?;
+    let (px, py) = (imax % n, imax / n);
+    let at = |x: usize, y: usize| re[(y % n) * n + (x % n)];
+    let ox = px as f64 + parabolic(at(px + n - 1, py), at(px, py), at(px + 1, py));
+    let oy = py as f64 + parabolic(at(px, py + n - 1), at(px, py), at(px, py + 1));
+    let mut soft = vec![0f32; CODED_BITS];
+    let step = std::f64::consts::TAU / n as f64;
+    for (i, c) in layout.payload.iter().enumerate() {
+        let ph = step * (f64::from(c.kx) * ox + f64::from(c.ky) * oy);
+        let ramp = Complex32::new(ph.cos() as f32, ph.sin() as f32);
+        let v = spec[c.index()] * ramp * c.rot.conj();
+        if let Some(s) = soft.get_mut(i / COEFS_PER_CHIP) {
+            *s += v.re;
+        }
+    }
+    Some(Sync {
+        z,
+        peak: vmax / (2.0 * layout.pilot.len() as f64),
+        quarter_turns: q,
+        offset: [ox, oy],
+        soft,
+    })
+}
+
+fn wrap_degrees(d: f64) -> f64 {
+    let r = d.rem_euclid(360.0);
+    if r > 180.0 {
+        r - 360.0
+    } else {
+        r
+    }
+}
+
+/// Detect (see [`super::detect`]).
+pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut result = Detection::absent();
+    if w.min(h) < MIN_DETECT_SIDE {
+        return Ok(result);
+    }
+    let (ww, wh) = working_size(w, h);
+    let white = whiten(&luma_downsampled(img, ww, wh));
+    let layout = Layout::new(opts.key);
+    let fft = Fft2::new(TILE, TILE);
+    let mut lattices = vec![Lattice::identity()];
+    let mut searched = false;
+    let planned = 1 + AUTOCORR_CANDIDATES;
+    let hypotheses = (planned * 4 * TILE * TILE) as f64;
+    let mut i = 0;
+    while i < lattices.len() {
+        let lat = lattices[i];
+        i += 1;
+        if let Some(s) = fold(&white, &lat).and_then(|t| synchronise(&t, &layout, &fft)) {
+            let p_pilot = max_of_normals_sf(s.z, hypotheses);
+            let dec = coding::decode(&s.soft, opts.key);
+            let p = if dec.crc_ok {
+                p_pilot * planned as f64 * (-(coding::CRC_BITS as f64)).exp2()
+            } else {
+                p_pilot
+            };
+            let better = (dec.crc_ok && !result.crc_ok)
+                || (dec.crc_ok == result.crc_ok && p < result.p_value);
+            if better {
+                result = Detection {
+                    detected: dec.crc_ok && p <= opts.threshold,
+                    payload: if dec.crc_ok && p <= opts.threshold {
+                        Some(dec.payload)
+                    } else {
+                        None
+                    },
+                    p_value: p,
+                    correlation: s.peak,
+                    z_score: s.z,
+                    scale: lat.scale(),
+                    rotation_deg: wrap_degrees(lat.rotation_deg() + 90.0 * s.quarter_turns as f64),
+                    offset: s.offset,
+                    bits_corrected: dec.crc_ok.then_some(dec.bits_corrected),
+                    crc_ok: dec.crc_ok,
+                    lattices_tried: i,
+                };
+            }
+            if result.detected {
+                break;
+            }
+        }
+        if !searched && i == lattices.len() {
+            searched = true;
+            for l in sync::candidates(&white, AUTOCORR_CANDIDATES) {
+                if !lattices.contains(&l) {
+                    lattices.push(l);
+                }
+            }
+        }
+    }
+    result.lattices_tried = i;
+    Ok(result)
+}

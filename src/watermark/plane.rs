@@ -1,0 +1,254 @@
+//! Luma planes and the pixel-domain transforms the watermark needs: luma
+//! extraction with area-average downsampling to the working resolution (one
+//! pass, bounded memory), box filters, the detector's whitening prefilter and
+//! the embedder's local-activity measure.
+
+use image::DynamicImage;
+
+/// A single-channel f32 image, row-major.
+#[derive(Debug, Clone)]
+pub struct Plane {
+    /// Width in pixels.
+    pub w: usize,
+    /// Height in pixels.
+    pub h: usize,
+    /// `h` rows of `w` samples.
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// A zero plane.
+    pub fn zeros(w: usize, h: usize) -> Self {
+        Plane {
+            w,
+            h,
+            data: vec![0.0; w * h],
+        }
+    }
+}
+
+/// Interleaved 8-bit pixels of an image, borrowed where possible.
+pub enum Pixels<'a> {
+    /// Borrowed samples with `channels` per pixel (1, 2, 3 or 4).
+    Borrowed { data: &'a [u8], channels: usize },
+    /// A converted copy (16-bit and float images).
+    Owned { data: Vec<u8>, channels: usize },
+}
+
+impl Pixels<'_> {
+    /// View any image as 8-bit gray, gray+alpha, RGB or RGBA samples.
+    pub fn of(img: &DynamicImage) -> Pixels<'_> {
+        match img {
+            DynamicImage::ImageLuma8(b) => Pixels::Borrowed {
+                data: b.as_raw(),
+                channels: 1,
+            },
+            DynamicImage::ImageLumaA8(b) => Pixels::Borrowed {
+                data: b.as_raw(),
+                channels: 2,
+            },
+            DynamicImage::ImageRgb8(b) => Pixels::Borrowed {
+                data: b.as_raw(),
+                channels: 3,
+            },
+            DynamicImage::ImageRgba8(b) => Pixels::Borrowed {
+                data: b.as_raw(),
+                channels: 4,
+            },
+            other if other.color().has_alpha() => Pixels::Owned {
+                data: other.to_rgba8().into_raw(),
+                channels: 4,
+            },
+            other => Pixels::Owned {
+                data: other.to_rgb8().into_raw(),
+                channels: 3,
+            },
+        }
+    }
+
+    /// Samples and channel count.
+    pub fn parts(&self) -> (&[u8], usize) {
+        match self {
+            Pixels::Borrowed { data, channels } => (data, *channels),
+            Pixels::Owned { data, channels } => (data.as_slice(), *channels),
+        }
+    }
+}
+
+/// Luma (BT.601) of one row of interleaved samples.
+pub fn luma_row(row: &[u8], channels: usize, out: &mut [f32]) {
+    match channels {
+        1 | 2 => {
+            for (o, px) in out.iter_mut().zip(row.chunks_exact(channels)) {
+                *o = f32::from(px[0]);
+            }
+        }
+        _ => {
+            for (o, px) in out.iter_mut().zip(row.chunks_exact(channels)) {
+                *o = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+            }
+        }
+    }
+}
+
+/// Area-average weights mapping `n_in` samples onto `n_out <= n_in`: for each
+/// input index, the (output index, weight) pairs it contributes to.
+fn area_taps(n_in: usize, n_out: usize) -> Vec<[(usize, f32); 2]> {
+    let s = n_in as f64 / n_out.max(1) as f64;
+    (0..n_in)
+        .map(|i| {
+            let (a, b) = (i as f64, i as f64 + 1.0);
+            let j = ((a / s).floor() as usize).min(n_out.saturating_sub(1));
+            let edge = (j as f64 + 1.0) * s;
+            if b <= edge || j + 1 >= n_out {
+                [(j, (1.0 / s) as f32), (j, 0.0)]
+            } else {
+                [
+                    (j, ((edge - a) / s) as f32),
+                    (j + 1, ((b - edge) / s) as f32),
+                ]
+            }
+        })
+        .collect()
+}
+
+/// Luma of `img` area-averaged down to `ow` x `oh` (each at most the input's).
+pub fn luma_downsampled(img: &DynamicImage, ow: usize, oh: usize) -> Plane {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (ow, oh) = (ow.clamp(1, w.max(1)), oh.clamp(1, h.max(1)));
+    let px = Pixels::of(img);
+    let (data, ch) = px.parts();
+    let xt = area_taps(w, ow);
+    let yt = area_taps(h, oh);
+    let mut out = Plane::zeros(ow, oh);
+    let mut lrow = vec![0f32; w];
+    let mut hrow = vec![0f32; ow];
+    for (y, taps) in yt.iter().enumerate() {
+        let Some(row) = data.get(y * w * ch..(y + 1) * w * ch) else {
+            break;
+        };
+        luma_row(row, ch, &mut lrow);
+        hrow.iter_mut().for_each(|v| *v = 0.0);
+        for (v, t) in lrow.iter().zip(&xt) {
+            hrow[t[0].0] += v * t[0].1;
+            hrow[t[1].0] += v * t[1].1;
+        }
+        for &(j, wgt) in taps {
+            if wgt != 0.0 {
+                let dst = &mut out.data[j * ow..(j + 1) * ow];
+                for (d, s) in dst.iter_mut().zip(&hrow) {
+                    *d += s * wgt;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Area-average downsampling of a plane by an integer factor `k`.
+pub fn shrink(p: &Plane, k: usize) -> Plane {
+    let (ow, oh) = (p.w / k.max(1), p.h / k.max(1));
+    let mut out = Plane::zeros(ow, oh);
+    let norm = 1.0 / (k * k) as f32;
+    for y in 0..oh * k {
+        let src = &p.data[y * p.w..y * p.w + ow * k];
+        let dst = &mut out.data[(y / k) * ow..(y / k + 1) * ow];
+        for (x, v) in src.iter().enumerate() {
+            dst[x / k] += v * norm;
+        }
+    }
+    out
+}
+
+/// Mean over a (2r+1)^2 window, edges handled by shrinking the window.
+pub fn box_mean(p: &Plane, r: usize) -> Plane {
+    let (w, h) = (p.w, p.h);
+    let mut tmp = Plane::zeros(w, h);
+    let mut acc = vec![0f64; w.max(h) + 1];
+    for y in 0..h {
+        let row = &p.data[y * w..(y + 1) * w];
+        acc[0] = 0.0;
+        for x in 0..w {
+            acc[x + 1] = acc[x] + f64::from(row[x]);
+        }
+        for x in 0..w {
+            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+            tmp.data[y * w + x] = ((acc[b] - acc[a]) / (b - a) as f64) as f32;
+        }
+    }
+    let mut out = Plane::zeros(w, h);
+    let mut col = vec![0f64; w];
+    // Running column sums over the vertical window.
+    let (mut top, mut bot) = (0usize, 0usize);
+    for y in 0..h {
+        let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
+        while bot < b {
+            for (c, v) in col.iter_mut().zip(&tmp.data[bot * w..(bot + 1) * w]) {
+                *c += f64::from(*v);
+            }
+            bot += 1;
+        }
+        while top < a {
+            for (c, v) in col.iter_mut().zip(&tmp.data[top * w..(top + 1) * w]) {
+                *c -= f64::from(*v);
+            }
+            top += 1;
+        }
+        let n = (b - a) as f64;
+        for (o, c) in out.data[y * w..(y + 1) * w].iter_mut().zip(&col) {
+            *o = (*c / n) as f32;
+        }
+    }
+    out
+}
+
+/// High-pass luma: the plane minus its local mean over a 9x9 window.
+pub fn highpass(p: &Plane) -> Plane {
+    let m = box_mean(p, 4);
+    let mut out = p.clone();
+    for (o, v) in out.data.iter_mut().zip(&m.data) {
+        *o -= v;
+    }
+    out
+}
+
+/// Local RMS of a plane over a (2r+1)^2 window.
+pub fn local_rms(p: &Plane, r: usize) -> Plane {
+    let mut sq = p.clone();
+    sq.data.iter_mut().for_each(|v| *v *= *v);
+    let mut m = box_mean(&sq, r);
+    m.data.iter_mut().for_each(|v| *v = v.max(0.0).sqrt());
+    m
+}
+
+/// The detector's prefilter: high-pass, then divide by the local activity so
+/// that every region votes with similar weight (content is noise to the
+/// detector; strong edges would otherwise dominate).
+pub fn whiten(p: &Plane) -> Plane {
+    let mut hp = highpass(p);
+    let e = local_rms(&hp, 8);
+    for (v, s) in hp.data.iter_mut().zip(&e.data) {
+        *v /= s + 1.5;
+    }
+    hp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn area_downsample_preserves_mean() {
+        let img = image::RgbImage::from_fn(101, 67, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 3) as u8, 50])
+        });
+        let d = DynamicImage::ImageRgb8(img);
+        let full = luma_downsampled(&d, 101, 67);
+        let small = luma_downsampled(&d, 40, 29);
+        let mf: f32 = full.data.iter().sum::<f32>() / full.data.len() as f32;
+        let ms: f32 = small.data.iter().sum::<f32>() / small.data.len() as f32;
+        assert!((mf - ms).abs() < 0.5, "{mf} {ms}");
+        let bm = box_mean(&full, 3);
+        assert_eq!(bm.data.len(), full.data.len());
+    }
+}

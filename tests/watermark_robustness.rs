@@ -1,0 +1,115 @@
+//! Property tests: embed -> attack -> detect recovers the exact payload for
+//! random payloads and attacks from the goal list, on generated images and
+//! on a committed real photo; unmarked images never test positive.
+//! Kept small (few cases, moderate sizes): the full table is the
+//! `wm_robustness` example, not a test.
+
+use std::path::PathBuf;
+
+use hallmark::watermark::attacks::Attack;
+use hallmark::watermark::prng::Prng;
+use hallmark::watermark::{self, DetectOptions, EmbedOptions};
+use image::{DynamicImage, RgbImage};
+use proptest::prelude::*;
+
+/// A textured image: value noise over three octaves.
+fn textured(w: u32, h: u32, seed: u64) -> DynamicImage {
+    let mut rng = Prng::new(seed, 1);
+    let grids: Vec<(u32, Vec<f32>)> = [64u32, 16, 4]
+        .iter()
+        .map(|&c| {
+            (
+                c,
+                (0..((w / c + 2) * (h / c + 2)))
+                    .map(|_| rng.next_f64() as f32)
+                    .collect(),
+            )
+        })
+        .collect();
+    DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+        let mut v: f32 = 0.0;
+        for (amp, (c, g)) in [110.0f32, 60.0, 30.0].iter().zip(&grids) {
+            let gw = w / c + 2;
+            let (fx, fy) = (x as f32 / *c as f32, y as f32 / *c as f32);
+            let (ix, iy) = (fx as u32, fy as u32);
+            let (tx, ty) = (fx - ix as f32, fy - iy as f32);
+            let at = |i: u32, j: u32| g[(j * gw + i) as usize];
+            let top = at(ix, iy) + (at(ix + 1, iy) - at(ix, iy)) * tx;
+            let bot = at(ix, iy + 1) + (at(ix + 1, iy + 1) - at(ix, iy + 1)) * tx;
+            v += amp * (top + (bot - top) * ty);
+        }
+        let v = (v - 40.0).clamp(0.0, 255.0) as u8;
+        image::Rgb([v, v.saturating_add(10), v / 2 + 60])
+    }))
+}
+
+fn fixture(name: &str) -> DynamicImage {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/watermark")
+        .join(name);
+    hallmark::media::decode_file(&p, &Default::default()).unwrap()
+}
+
+fn check(img: &DynamicImage, payload: u64, attack: Attack) {
+    let marked = watermark::embed(img, payload, &EmbedOptions::default()).unwrap();
+    let psnr = watermark::psnr(img, &marked);
+    assert!(psnr >= 40.0, "PSNR {psnr:.2}");
+    let attacked = attack.apply(&marked, payload).unwrap();
+    let d = watermark::detect(&attacked, &DetectOptions::default()).unwrap();
+    assert!(d.detected, "{}: {d:?}", attack.name());
+    assert_eq!(d.payload, Some(payload), "{}", attack.name());
+    assert!(d.p_value <= 1e-6);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_images_survive_attacks(payload in any::<u64>(), seed in 0u64..1000, k in 0usize..16,
+                                        w in 400u32..640, h in 400u32..640) {
+        let attack = Attack::standard()[k];
+        check(&textured(w, h, seed), payload, attack);
+    }
+}
+
+#[test]
+fn real_photo_survives_every_attack() {
+    let img = fixture("kodim23-crop.png");
+    let marked = watermark::embed(&img, 0x5EED_0000_C0FF_EE00, &EmbedOptions::default()).unwrap();
+    for attack in Attack::standard() {
+        let d = watermark::detect(
+            &attack.apply(&marked, 1).unwrap(),
+            &DetectOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            d.payload,
+            Some(0x5EED_0000_C0FF_EE00),
+            "{}: {d:?}",
+            attack.name()
+        );
+    }
+}
+
+#[test]
+fn unmarked_images_are_not_detected() {
+    let mut imgs = vec![
+        fixture("kodim23-crop.png"),
+        fixture("kodim23-crop.png").rotate90(),
+    ];
+    for s in 0..6 {
+        imgs.push(textured(300 + 40 * s, 500 - 30 * s, 100 + u64::from(s)));
+    }
+    for img in &imgs {
+        let d = watermark::detect(img, &DetectOptions::default()).unwrap();
+        assert!(!d.detected, "{d:?}");
+        assert!(d.payload.is_none());
+    }
+    // A different key does not see the default key's mark.
+    let marked = watermark::embed(&imgs[2], 7, &EmbedOptions::default()).unwrap();
+    let other = DetectOptions {
+        key: 12345,
+        ..DetectOptions::default()
+    };
+    assert!(!watermark::detect(&marked, &other).unwrap().detected);
+}
