@@ -4,6 +4,8 @@
 //!
 //! `cargo run --example bench_watermark [-- --runs N --big]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
+
 use std::time::Instant;
 
 use hallmark::watermark::prng::Prng;

@@ -6,6 +6,8 @@
 //! `cargo run --example wm_robustness -- [--limit N] [--attacks a,b] [--jobs J] PATH...`
 //! (PATH: image files or folders, searched recursively.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -1,6 +1,8 @@
 //! `hallmark watermark embed|detect` end to end: round trip through PNG and
 //! JPEG, exit codes 0/1/2, and every file in `tests/bad/` gives exit 2.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
