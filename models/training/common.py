@@ -217,7 +217,7 @@ class Augmenter:
         self.q_range = q_range
         self.p_resample_real = p_resample_real
 
-    def plan(self, rng: random.Random, hw, allow_resample: bool):
+    def plan(self, rng: random.Random, hw, allow_resample: bool, p_jpeg: float | None = None):
         h, w = hw
         s = self.size
         p = {"flip": rng.random() < 0.5, "gray": rng.random() < self.p_gray}
@@ -226,7 +226,8 @@ class Augmenter:
             f = rng.uniform(0.5, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 2.0)
             p["method"] = rng.choice(RESAMPLERS)
         p["f"] = f
-        p["jpeg_q"] = rng.randint(*self.q_range) if rng.random() < self.p_jpeg else None
+        pj = self.p_jpeg if p_jpeg is None else p_jpeg
+        p["jpeg_q"] = rng.randint(*self.q_range) if rng.random() < pj else None
         p["sub"] = rng.choice([0, 2, 2]) if p["jpeg_q"] else None
         # region to take from the source before resample (+ 16 px margin for a
         # random JPEG grid phase after compression)

@@ -82,10 +82,18 @@ def main():
     ap.add_argument("--iters", type=int, default=1500)
     ap.add_argument("--batch-pairs", type=int, default=8)
     ap.add_argument("--batch-other", type=int, default=8)
+    ap.add_argument("--batch-other-fake", type=int, default=None, help="default: --batch-other")
+    ap.add_argument("--reals-from", choices=["all", "pairs"], default="all",
+                    help="'pairs': the other (hard-negative) reals are drawn only from the real halves of pairs, "
+                         "so no real source appears without its TAEF2 twin")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--p-resample-real", type=float, default=0.5)
+    ap.add_argument("--p-jpeg-fake", type=float, default=0.8,
+                    help="JPEG re-compression prob. for pairs (both halves) and other fakes")
+    ap.add_argument("--p-jpeg-real", type=float, default=0.3,
+                    help="for other reals (most real photos already carry JPEG traces)")
     ap.add_argument("--no-eval", action="store_true")
     a = ap.parse_args()
 
@@ -129,22 +137,25 @@ def main():
         for _ in range(a.batch_pairs):
             rp, fp = pairs[rng.randrange(len(pairs))]
             ri, fi = img(rp), img(fp)
-            pl = aug.plan(rng, ri.shape[:2], allow_resample=False)
+            pl = aug.plan(rng, ri.shape[:2], allow_resample=False, p_jpeg=a.p_jpeg_fake)
             xs += [aug.apply(ri, pl), aug.apply(fi, pl)]
             ys += [0, 1]
         # other fakes (no resampling: resampling is what real hard negatives get)
-        for _ in range(a.batch_other):
+        for _ in range(a.batch_other if a.batch_other_fake is None else a.batch_other_fake):
             s = rng.choices(fsrcs, fw)[0]
             p = fake_src[s][rng.randrange(len(fake_src[s]))]
             im = img(p)
-            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=False)))
+            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=False, p_jpeg=a.p_jpeg_fake)))
             ys.append(1)
         # other reals, half of them resampled (down or up) + maybe JPEG: hard negatives
         for _ in range(a.batch_other):
-            s = rsrcs[rng.randrange(len(rsrcs))]
-            p = real_src[s][rng.randrange(len(real_src[s]))]
+            if a.reals_from == "pairs":
+                p = pairs[rng.randrange(len(pairs))][0]
+            else:
+                s = rsrcs[rng.randrange(len(rsrcs))]
+                p = real_src[s][rng.randrange(len(real_src[s]))]
             im = img(p)
-            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=True)))
+            xs.append(aug.apply(im, aug.plan(rng, im.shape[:2], allow_resample=True, p_jpeg=a.p_jpeg_real)))
             ys.append(0)
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
