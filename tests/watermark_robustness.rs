@@ -64,15 +64,15 @@ fn check(img: &DynamicImage, payload: u64, attack: Attack) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 8, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261128), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_images_survive_attacks(payload in any::<u64>(), seed in 0u64..1000, k in 0usize..16,
                                         w in 400u32..640, h in 400u32..640) {
-        // Rotation by 5 degrees and the social chain are not yet reliable.
+        // The social chain is not yet reliable on every image (see README).
         let attacks: Vec<Attack> = Attack::standard()
             .into_iter()
-            .filter(|a| !matches!(a, Attack::Rotate(d) if *d > 3.0) && *a != Attack::Social)
+            .filter(|a| *a != Attack::Social)
             .collect();
         let attack = attacks[k % attacks.len()];
         check(&textured(w, h, seed), payload, attack);
@@ -85,7 +85,7 @@ fn real_photo_survives_every_attack() {
     let marked = watermark::embed(&img, 0x5EED_0000_C0FF_EE00, &EmbedOptions::default()).unwrap();
     for attack in Attack::standard()
         .into_iter()
-        .filter(|a| !matches!(a, Attack::Rotate(d) if *d > 3.0) && *a != Attack::Social)
+        .filter(|a| *a != Attack::Social)
     {
         let d = watermark::detect(
             &attack.apply(&marked, 1).unwrap(),

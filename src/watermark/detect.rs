@@ -17,7 +17,7 @@ use super::{working_size, DetectOptions, Detection};
 use crate::error::Result;
 
 /// Candidate lattices from the autocorrelation, tried after the identity.
-const AUTOCORR_CANDIDATES: usize = 3;
+const AUTOCORR_CANDIDATES: usize = 5;
 /// Smallest image side examined at all.
 const MIN_DETECT_SIDE: usize = 64;
 
@@ -144,9 +144,10 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     let white = whiten(&luma_downsampled(img, ww, wh));
     let layout = Layout::new(opts.key);
     let fft = Fft2::new(TILE, TILE);
-    let mut lattices = vec![Lattice::identity()];
+    let id = Lattice::identity();
+    let mut lattices = vec![id, id.scaled(2.0), id.scaled(0.5)];
     let mut searched = false;
-    let planned = 1 + AUTOCORR_CANDIDATES;
+    let planned = lattices.len() + AUTOCORR_CANDIDATES;
     let hypotheses = (planned * 4 * TILE * TILE) as f64;
     let mut i = 0;
     while i < lattices.len() {

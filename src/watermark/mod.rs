@@ -6,8 +6,8 @@
 //! mid-frequency annulus, carries a payload-independent pilot and the
 //! payload (64 bits + CRC-24, scrambled, convolutionally coded at rate 1/3,
 //! 3 coefficients per coded bit, sign-coded). The tile is repeated over the
-//! image at a working resolution whose short side is about 512 pixels
-//! (smaller images are marked at full resolution), shaped by a perceptual
+//! image at a working resolution reached by halving until the short side is
+//! under 768 pixels (smaller images are marked at full resolution), shaped by a perceptual
 //! mask (local luma activity) and scaled so PSNR is about 41 dB.
 //!
 //! Detection resamples to the same working resolution, whitens the luma,
@@ -48,7 +48,7 @@ pub const DEFAULT_THRESHOLD: f64 = 1e-6;
 /// Smallest side `embed` accepts.
 pub const MIN_EMBED_SIDE: usize = 256;
 /// Short side of the working resolution, pixels.
-pub const WORK_SIDE: usize = 512;
+pub const WORK_SIDE: usize = 384;
 
 /// Options for [`embed`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,14 +145,24 @@ impl Detection {
     }
 }
 
-/// Working resolution for a `w` x `h` image: short side about [`WORK_SIDE`],
-/// never upscaled.
+/// Downscale factor to the working resolution for a `w` x `h` image: a power
+/// of two, so that the short side lands in [`WORK_SIDE`, 2 x `WORK_SIDE`)
+/// (1 for smaller images: never upscaled). Powers of two keep the tile
+/// period unchanged after crops that stay within a level and after exact
+/// halvings, so the detector's first guess (the unchanged lattice, or twice
+/// or half its period) often needs no search.
+pub fn working_factor(w: usize, h: usize) -> usize {
+    let mut f = 1usize;
+    while w.min(h) / (2 * f) >= WORK_SIDE {
+        f *= 2;
+    }
+    f
+}
+
+/// Working resolution for a `w` x `h` image (see [`working_factor`]).
 pub fn working_size(w: usize, h: usize) -> (usize, usize) {
-    let f = (w.min(h) as f64 / WORK_SIDE as f64).max(1.0);
-    (
-        ((w as f64 / f).round() as usize).max(1),
-        ((h as f64 / f).round() as usize).max(1),
-    )
+    let f = working_factor(w, h);
+    ((w / f).max(1), (h / f).max(1))
 }
 
 /// Embed `payload` as hallmark's invisible watermark. Refuses images under

@@ -223,12 +223,25 @@ pub fn local_rms(p: &Plane, r: usize) -> Plane {
 
 /// The detector's prefilter: high-pass, then divide by the local activity so
 /// that every region votes with similar weight (content is noise to the
-/// detector; strong edges would otherwise dominate).
+/// detector; strong edges would otherwise dominate), clip outliers, and
+/// silence dead regions (constant fill such as the black corners of a
+/// rotation, or clipped highlights) and their borders, whose straight edges
+/// would otherwise dominate the autocorrelation.
 pub fn whiten(p: &Plane) -> Plane {
     let mut hp = highpass(p);
     let e = local_rms(&hp, 8);
-    for (v, s) in hp.data.iter_mut().zip(&e.data) {
-        *v /= s + 1.5;
+    let fine = local_rms(&hp, 1);
+    let mut dead = Plane::zeros(p.w, p.h);
+    for (d, f) in dead.data.iter_mut().zip(&fine.data) {
+        *d = if *f < 0.2 { 1.0 } else { 0.0 };
+    }
+    let near_dead = box_mean(&dead, 6);
+    for ((v, s), nd) in hp.data.iter_mut().zip(&e.data).zip(&near_dead.data) {
+        *v = if *nd > 0.05 {
+            0.0
+        } else {
+            (*v / (s + 1.5)).clamp(-3.0, 3.0)
+        };
     }
     hp
 }

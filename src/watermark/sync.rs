@@ -30,6 +30,14 @@ impl Lattice {
         }
     }
 
+    /// The same lattice with periods multiplied by `k`.
+    pub fn scaled(&self, k: f64) -> Self {
+        Lattice {
+            v1: [self.v1[0] * k, self.v1[1] * k],
+            v2: [self.v2[0] * k, self.v2[1] * k],
+        }
+    }
+
     /// Period (mean length of the two vectors) relative to the tile.
     pub fn scale(&self) -> f64 {
         (norm(self.v1) + norm(self.v2)) / (2.0 * TILE as f64)
@@ -183,15 +191,56 @@ pub fn candidates(p: &Plane, max: usize) -> Vec<Lattice> {
         }
     }
     peaks.sort_by(|x, y| y.0.total_cmp(&x.0));
+    // Noise level of the autocorrelation over the searched lags.
+    let mut vals: Vec<f32> = Vec::new();
+    for dy in (0..=lm).step_by(3) {
+        for dx in (-lm..=lm).step_by(3) {
+            let r = ((dx * dx + dy * dy) as f64).sqrt();
+            if r >= lag_min && r <= lag_max {
+                vals.push(ac.at(dx, dy).abs());
+            }
+        }
+    }
+    vals.sort_by(f32::total_cmp);
+    let sigma = vals.get(vals.len() / 2).copied().unwrap_or(0.0) * 1.4826;
+    let strong = |v: f32, of: f32| v >= 0.4 * of && v >= 3.0 * sigma;
     let mut out: Vec<(f32, Lattice)> = Vec::new();
-    for &(_, dx, dy) in peaks.iter().take(4 * max) {
+    for &(_, dx, dy) in peaks.iter().take(6 * max) {
         let c = canonical([dx as f64, dy as f64]);
-        let (mut v1, s1) = ac.refine(c[0], c[1], 1);
+        let (mut v1, mut s1) = ac.refine(c[0], c[1], 1);
+        // Reduce to the fundamental period: a peak may be a multiple of the
+        // lattice vector or a diagonal of the lattice.
+        loop {
+            let mut reduced = false;
+            let tries = [
+                [v1[0] / 2.0, v1[1] / 2.0],
+                [v1[0] / 3.0, v1[1] / 3.0],
+                [(v1[0] - v1[1]) / 2.0, (v1[1] + v1[0]) / 2.0],
+                [(v1[0] + v1[1]) / 2.0, (v1[1] - v1[0]) / 2.0],
+            ];
+            for t in tries {
+                if norm(t) < lag_min {
+                    continue;
+                }
+                let (v, s) = ac.refine(t[0], t[1], 1);
+                if strong(s, s1) {
+                    v1 = canonical(v);
+                    s1 = s;
+                    reduced = true;
+                    break;
+                }
+            }
+            if !reduced {
+                break;
+            }
+        }
         let (mut v2, s2) = ac.refine(-v1[1], v1[0], 2);
-        for v in [&mut v1, &mut v2] {
+        for (v, s) in [(&mut v1, s1), (&mut v2, s2)] {
             if 2.0 * norm(*v) <= lag_max {
-                let (v_2, _) = ac.refine(2.0 * v[0], 2.0 * v[1], 2);
-                *v = [v_2[0] / 2.0, v_2[1] / 2.0];
+                let (v_2, s_2) = ac.refine(2.0 * v[0], 2.0 * v[1], 2);
+                if strong(s_2, s) {
+                    *v = [v_2[0] / 2.0, v_2[1] / 2.0];
+                }
             }
         }
         let lat = Lattice {
