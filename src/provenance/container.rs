@@ -185,10 +185,7 @@ fn walk_jpeg(b: &[u8]) -> Result<Layout> {
 fn skip_entropy(b: &[u8], mut pos: usize) -> Result<usize> {
     loop {
         let rest = b.get(pos..).ok_or_else(|| truncated("JPEG"))?;
-        let off = rest
-            .iter()
-            .position(|&x| x == 0xFF)
-            .ok_or_else(|| truncated("JPEG"))?;
+        let off = memchr::memchr(0xFF, rest).ok_or_else(|| truncated("JPEG"))?;
         pos += off;
         match b.get(pos + 1) {
             None => return Err(truncated("JPEG")),
