@@ -49,6 +49,9 @@ pub enum Outcome {
     Success,
     /// Exit 1: a negative result (invalid, absent, not found).
     Negative,
+    /// Exit 2: an error already reported on stderr (e.g. one file of several
+    /// could not be read; the others were still processed).
+    Error,
 }
 
 impl From<Outcome> for ExitCode {
@@ -56,6 +59,7 @@ impl From<Outcome> for ExitCode {
         match o {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Negative => ExitCode::from(1),
+            Outcome::Error => ExitCode::from(2),
         }
     }
 }

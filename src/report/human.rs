@@ -1,0 +1,47 @@
+//! The human form of a report: a headline a journalist can quote, then the
+//! evidence strongest first, conflicts, and what could not be checked.
+
+use std::fmt::Write;
+
+use super::Report;
+
+/// Render a report as a few lines of plain text (ends with a newline).
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", r.file);
+    let _ = writeln!(s, "  {}", r.summary);
+    if !r.evidence.is_empty() {
+        let _ = writeln!(s, "  evidence, strongest first:");
+        for e in &r.evidence {
+            let kind = serde_plain(&e.kind);
+            let _ = writeln!(
+                s,
+                "    {:<13} {:<10} {}",
+                e.strength.as_str(),
+                kind,
+                e.finding
+            );
+        }
+    }
+    if !r.conflicts.is_empty() {
+        let _ = writeln!(s, "  conflicts (evidence against the verdict):");
+        for c in &r.conflicts {
+            let _ = writeln!(s, "    ! {c}");
+        }
+    }
+    let missing = r.missing_sections();
+    if !missing.is_empty() {
+        let _ = writeln!(s, "  not checked:");
+        for (name, why) in missing {
+            let _ = writeln!(s, "    {name:<10} {why}");
+        }
+    }
+    s
+}
+
+fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,365 @@
+//! The fused report: manifest, watermark, metadata and classifier evidence
+//! combined into one verdict with reasons, strongest first.
+//!
+//! [`Checker`] is built once (trust store, classifier session) and checks
+//! files from any number of threads. Each file is read once, hashed once and
+//! decoded once; the decoded image is shared by the watermark detectors and
+//! the classifier. Every engine degrades gracefully: if one is missing or
+//! fails on a file, its section says why (`unavailable` / `error`) and the
+//! verdict is made from the rest.
+//!
+//! - `verdict.rs`: evidence, strength, the decision rules (engine-agnostic).
+//! - `sections.rs`: the report's section types and their evidence.
+//! - `engines.rs`: adapters from each engine's result to a section.
+//! - `human.rs`: the short text a journalist reads.
+
+mod engines;
+pub mod human;
+pub mod sections;
+pub mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use sections::{
+    ClassifierSection, DwtDctSection, Hint, ManifestSection, MetadataFinding, MetadataSection,
+    Section, WatermarkSection,
+};
+pub use verdict::{decide, Decision, Evidence, EvidenceKind, Indication, Strength, Verdict};
+
+use crate::error::{Error, Result};
+use crate::keys::TrustStore;
+use crate::media::{self, Format, Limits};
+
+/// What a [`Checker`] uses.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Trust folder; `None` uses `keys/` when it exists, else trusts nothing.
+    pub trust: Option<PathBuf>,
+    /// Classifier model; `None` uses the bundled default.
+    pub model: Option<PathBuf>,
+    /// ONNX Runtime shared library; `None` searches the usual places.
+    pub ort_lib: Option<PathBuf>,
+    /// Skip the classifier (its section says so).
+    pub no_classifier: bool,
+    /// Decoder limits.
+    pub limits: Limits,
+}
+
+/// The folder used as the trust store when none is given.
+pub const DEFAULT_TRUST_DIR: &str = "keys";
+
+/// Checks files and produces [`Report`]s. Build once, share across threads.
+pub struct Checker {
+    trust: TrustStore,
+    limits: Limits,
+    classifier: engines::ClassifierEngine,
+}
+
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("trust", &self.trust.source)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checker {
+    /// Load the trust store and the classifier. A trust folder that was
+    /// asked for but cannot be read is an error; a missing classifier is not
+    /// (its section reports why).
+    pub fn new(opts: &CheckOptions) -> Result<Checker> {
+        let trust = match &opts.trust {
+            Some(dir) => TrustStore::load_dir(dir)?,
+            None => {
+                let dir = Path::new(DEFAULT_TRUST_DIR);
+                if dir.is_dir() {
+                    TrustStore::load_dir(dir)?
+                } else {
+                    TrustStore::empty()
+                }
+            }
+        };
+        Ok(Checker {
+            trust,
+            limits: opts.limits,
+            classifier: engines::ClassifierEngine::new(opts),
+        })
+    }
+
+    /// The trust store in use.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// Read, decode and check one file. Errors (unreadable, not an image,
+    /// over the limits) are errors; engine failures are sections.
+    pub fn check_path(&self, path: &Path) -> Result<Report> {
+        let t0 = Instant::now();
+        let bytes = media::read_file(path, &self.limits)?;
+        let read_ms = ms(t0);
+        let mut report = self.check_bytes_at(&path.display().to_string(), &bytes, Some(path))?;
+        report.timings_ms.read = read_ms;
+        report.timings_ms.total += read_ms;
+        Ok(report)
+    }
+
+    /// Check an image held in memory; `file` names it in the report.
+    pub fn check_bytes(&self, file: &str, bytes: &[u8]) -> Result<Report> {
+        self.check_bytes_at(file, bytes, None)
+    }
+
+    fn check_bytes_at(&self, file: &str, bytes: &[u8], path: Option<&Path>) -> Result<Report> {
+        let start = Instant::now();
+        let mut t = Timings::default();
+
+        let format = Format::sniff(bytes);
+        let clock = Instant::now();
+        let image = media::decode(bytes, &self.limits)?;
+        t.decode = ms(clock);
+
+        let clock = Instant::now();
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        t.hash = ms(clock);
+
+        let clock = Instant::now();
+        let manifest = engines::manifest(path, bytes, format, &self.trust);
+        t.manifest = ms(clock);
+
+        let clock = Instant::now();
+        let watermark = engines::watermark(&image);
+        t.watermark = ms(clock);
+
+        let clock = Instant::now();
+        let dwtdct = engines::dwtdct(&image);
+        t.dwtdct = ms(clock);
+
+        let clock = Instant::now();
+        let metadata = engines::metadata(bytes);
+        t.metadata = ms(clock);
+
+        let clock = Instant::now();
+        let classifier = self.classifier.run(&image);
+        t.classifier = ms(clock);
+
+        let media = MediaInfo {
+            format: format
+                .map(|f| f.mime())
+                .unwrap_or("application/octet-stream")
+                .to_string(),
+            width: image.width(),
+            height: image.height(),
+            bytes: bytes.len() as u64,
+            sha256,
+        };
+        drop(image);
+        let mut report = Report::assemble(
+            file.to_string(),
+            media,
+            manifest,
+            watermark,
+            dwtdct,
+            metadata,
+            classifier,
+        );
+        t.total = ms(start);
+        report.timings_ms = t;
+        Ok(report)
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    let v = since.elapsed().as_secs_f64() * 1e3;
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The decoded file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MediaInfo {
+    /// Media type sniffed from the bytes.
+    pub format: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+/// Milliseconds spent per stage (volatile: normalise before comparing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Reading the file.
+    pub read: f64,
+    /// Decoding the pixels.
+    pub decode: f64,
+    /// SHA-256 of the bytes.
+    pub hash: f64,
+    /// C2PA manifest verification.
+    pub manifest: f64,
+    /// hallmark watermark detection.
+    pub watermark: f64,
+    /// Stable Diffusion dwtDct detection.
+    pub dwtdct: f64,
+    /// Metadata forensics.
+    pub metadata: f64,
+    /// Classifier inference.
+    pub classifier: f64,
+    /// The whole check.
+    pub total: f64,
+}
+
+impl Timings {
+    /// Add another file's timings (for batch totals).
+    pub fn add(&mut self, o: &Timings) {
+        self.read += o.read;
+        self.decode += o.decode;
+        self.hash += o.hash;
+        self.manifest += o.manifest;
+        self.watermark += o.watermark;
+        self.dwtdct += o.dwtdct;
+        self.metadata += o.metadata;
+        self.classifier += o.classifier;
+        self.total += o.total;
+    }
+
+    /// (stage, milliseconds) pairs in pipeline order, `total` excluded.
+    pub fn stages(&self) -> [(&'static str, f64); 8] {
+        [
+            ("read", self.read),
+            ("decode", self.decode),
+            ("hash", self.hash),
+            ("manifest", self.manifest),
+            ("watermark", self.watermark),
+            ("dwtdct", self.dwtdct),
+            ("metadata", self.metadata),
+            ("classifier", self.classifier),
+        ]
+    }
+}
+
+/// The fused report for one file (`hallmark check --json`, one `scan` line).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The file, as named on the command line or found in a folder.
+    pub file: String,
+    /// The stable machine verdict.
+    pub verdict: Verdict,
+    /// One line for a person.
+    pub summary: String,
+    /// Evidence, strongest first.
+    pub evidence: Vec<Evidence>,
+    /// Findings that contradict the verdict.
+    pub conflicts: Vec<String>,
+    /// The file itself.
+    pub media: MediaInfo,
+    /// C2PA manifest.
+    pub manifest: Section<ManifestSection>,
+    /// hallmark's watermark.
+    pub watermark: Section<WatermarkSection>,
+    /// Stable Diffusion / SDXL invisible watermark.
+    pub dwtdct: Section<DwtDctSection>,
+    /// Metadata traces.
+    pub metadata: Section<MetadataSection>,
+    /// Pixel classifier.
+    pub classifier: Section<ClassifierSection>,
+    /// Time per stage.
+    pub timings_ms: Timings,
+}
+
+impl Report {
+    /// Build the evidence from the sections and decide.
+    pub fn assemble(
+        file: String,
+        media: MediaInfo,
+        manifest: Section<ManifestSection>,
+        watermark: Section<WatermarkSection>,
+        dwtdct: Section<DwtDctSection>,
+        metadata: Section<MetadataSection>,
+        classifier: Section<ClassifierSection>,
+    ) -> Report {
+        let mut evidence = Vec::new();
+        let manifest_present = manifest.ok().map(|m| m.present);
+        let manifest_valid = manifest.ok().is_some_and(|m| m.present && m.valid);
+        if let Some(m) = manifest.ok() {
+            evidence.extend(sections::manifest_evidence(m));
+        }
+        if let Some(w) = watermark.ok() {
+            evidence.extend(sections::watermark_evidence(w, manifest_valid));
+        }
+        if let Some(d) = dwtdct.ok() {
+            evidence.extend(sections::dwtdct_evidence(d));
+        }
+        if let Some(m) = metadata.ok() {
+            evidence.extend(sections::metadata_evidence(m));
+        }
+        if let Some(c) = classifier.ok() {
+            evidence.extend(sections::classifier_evidence(c));
+        }
+        let d = decide(evidence, manifest_present);
+        Report {
+            file,
+            verdict: d.verdict,
+            summary: d.summary,
+            evidence: d.evidence,
+            conflicts: d.conflicts,
+            media,
+            manifest,
+            watermark,
+            dwtdct,
+            metadata,
+            classifier,
+            timings_ms: Timings::default(),
+        }
+    }
+
+    /// Sections that did not run, with why: `(name, reason)`.
+    pub fn missing_sections(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("manifest", self.manifest.missing_reason()),
+            ("watermark", self.watermark.missing_reason()),
+            ("dwtdct", self.dwtdct.missing_reason()),
+            ("metadata", self.metadata.missing_reason()),
+            ("classifier", self.classifier.missing_reason()),
+        ]
+        .into_iter()
+        .filter_map(|(n, r)| r.map(|r| (n, r)))
+        .collect()
+    }
+}
+
+/// A file that could not be checked (`scan` writes one line per such file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileError {
+    /// The file.
+    pub file: String,
+    /// What went wrong, one line.
+    pub error: String,
+    /// `io`, `decode`, `limits`, `unsupported`, `invalid_input` or `other`.
+    pub error_kind: &'static str,
+}
+
+impl FileError {
+    /// Describe an error for a file.
+    pub fn new(file: impl Into<String>, err: &Error) -> Self {
+        let error_kind = match err {
+            Error::Io { .. } => "io",
+            Error::Decode(_) => "decode",
+            Error::Limits(_) => "limits",
+            Error::Unsupported(_) => "unsupported",
+            Error::InvalidInput(_) => "invalid_input",
+            _ => "other",
+        };
+        FileError {
+            file: file.into(),
+            error: err.to_string().replace('\n', " "),
+            error_kind,
+        }
+    }
+}

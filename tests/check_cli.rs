@@ -1,0 +1,211 @@
+//! `hallmark check` end to end: golden JSON for a report (volatile fields
+//! normalised), the human output, exit codes, and the `tests/bad/` corpus.
+//!
+//! Golden files live in `tests/golden/`; regenerate them after an intended
+//! change with `HALLMARK_UPDATE_GOLDEN=1 cargo test --test check_cli`.
+
+// Test helpers outside #[test] functions unwrap too (clippy.toml covers only test bodies).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run in an empty folder (so no `keys/` is picked up by default).
+fn hallmark(cwd: &Path) -> Command {
+    // HALLMARK_BIN runs the tests against a given binary (useful when several
+    // checkouts share one target folder and its target/debug/hallmark).
+    let bin = std::env::var_os("HALLMARK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hallmark")));
+    let mut c = Command::new(bin);
+    c.current_dir(cwd);
+    c
+}
+
+/// Zero the timings and keep only the file's name.
+fn normalise(v: &mut Value) {
+    if let Some(t) = v.get_mut("timings_ms").and_then(Value::as_object_mut) {
+        for x in t.values_mut() {
+            *x = Value::from(0);
+        }
+    }
+    if let Some(f) = v.get("file").and_then(Value::as_str) {
+        let name = Path::new(f)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        v["file"] = Value::from(name);
+    }
+}
+
+fn golden(name: &str, actual: &Value) {
+    let path = root().join("tests/golden").join(name);
+    let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    if std::env::var_os("HALLMARK_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run with HALLMARK_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        text,
+        want,
+        "report differs from {} (HALLMARK_UPDATE_GOLDEN=1 to accept)",
+        path.display()
+    );
+}
+
+#[test]
+fn unlabelled_photo_report_matches_golden() {
+    let cwd = tempfile::tempdir().unwrap();
+    let trust = tempfile::tempdir().unwrap();
+    let img = root().join("tests/golden/kodim03-crop.png");
+    let out = hallmark(cwd.path())
+        .args(["check", "--json", "--no-classifier", "--trust"])
+        .arg(trust.path())
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "one JSON object per file: {text}");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    // The contract's minimum fields.
+    for key in [
+        "verdict",
+        "summary",
+        "evidence",
+        "manifest",
+        "watermark",
+        "metadata",
+        "classifier",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["media"]["width"], 128);
+    assert_eq!(v["classifier"]["status"], "unavailable");
+    normalise(&mut v);
+    golden("check-unlabelled.json", &v);
+}
+
+#[test]
+fn human_output_leads_with_the_summary() {
+    let cwd = tempfile::tempdir().unwrap();
+    let img = root().join("tests/golden/kodim03-crop.png");
+    let out = hallmark(cwd.path())
+        .args(["check", "--no-classifier"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines.next().unwrap().ends_with("kodim03-crop.png"),
+        "{text}"
+    );
+    let summary = lines.next().unwrap();
+    assert!(
+        summary.starts_with("  ") && summary.trim().len() > 5,
+        "{text}"
+    );
+    assert!(
+        text.contains("not checked:") && text.contains("classifier"),
+        "{text}"
+    );
+}
+
+#[test]
+fn several_files_one_bad_reports_the_good_and_exits_2() {
+    let cwd = tempfile::tempdir().unwrap();
+    let good = root().join("tests/golden/kodim03-crop.png");
+    let bad = root().join("tests/bad/truncated.png");
+    let out = hallmark(cwd.path())
+        .args(["check", "--json", "--no-classifier"])
+        .arg(&bad)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("truncated"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["error_kind"], "decode");
+    assert!(lines[1]["verdict"].is_string());
+}
+
+#[test]
+fn every_bad_file_gives_one_clear_error_line_and_exit_2() {
+    let cwd = tempfile::tempdir().unwrap();
+    let dir = root().join("tests/bad");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() == "README.md" {
+            continue;
+        }
+        n += 1;
+        let out = hallmark(cwd.path())
+            .args(["check", "--no-classifier"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", path.display());
+        assert!(
+            out.stdout.is_empty(),
+            "{}: printed a report",
+            path.display()
+        );
+        assert_eq!(err.lines().count(), 1, "{}: {err}", path.display());
+        assert!(
+            err.starts_with("hallmark: error: ") && err.contains(&*path.to_string_lossy()),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(n >= 8);
+}
+
+#[test]
+fn missing_file_and_missing_trust_folder_are_errors() {
+    let cwd = tempfile::tempdir().unwrap();
+    let out = hallmark(cwd.path())
+        .args(["check", "/no/such/file.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.jpg"));
+    let img = root().join("tests/golden/kodim03-crop.png");
+    let out = hallmark(cwd.path())
+        .args(["check", "--trust", "/no/such/dir"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
+}
