@@ -209,3 +209,44 @@ fn missing_file_and_missing_trust_folder_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
 }
+
+#[test]
+fn bundled_samples_show_each_verdict() {
+    // From the repository root, so keys/ (the demo CA) is the trust store.
+    let out = hallmark(&root())
+        .args(["check", "--json", "--no-classifier", "samples/"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let verdicts: std::collections::BTreeMap<String, String> = text
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["file"].as_str().unwrap().to_string(),
+                v["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("samples/ai-signed.jpg", "ai_generated"),
+        ("samples/ai-watermarked.jpg", "watermarked"),
+        ("samples/camera-signed.jpg", "camera_capture"),
+        ("samples/camera-tampered.jpg", "tampered"),
+        ("samples/sd-metadata.png", "ai_generated"),
+        ("samples/unlabelled.png", "inconclusive"),
+    ];
+    for (file, verdict) in want {
+        assert_eq!(
+            verdicts.get(file).map(String::as_str),
+            Some(verdict),
+            "{file}: {verdicts:?}"
+        );
+    }
+}

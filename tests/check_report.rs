@@ -125,6 +125,7 @@ fn each_sample_kind_gets_its_verdict() {
         generator: Some("Stable Diffusion".into()),
         message: None,
         match_ratio: Some(1.0),
+        p_value: Some(1e-9),
     });
     let r = Report::assemble(
         "s".into(),

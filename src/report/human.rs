@@ -3,16 +3,23 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use super::{Indication, Report};
 
 /// Render a report as a few lines of plain text (ends with a newline).
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", r.file);
     let _ = writeln!(s, "  {}", r.summary);
-    if !r.evidence.is_empty() {
+    // Informational traces (a comment, a JUMBF box) are in the JSON only.
+    let shown: Vec<_> = r
+        .evidence
+        .iter()
+        .filter(|e| e.indicates != Indication::Info)
+        .collect();
+    let hidden = r.evidence.len() - shown.len();
+    if !shown.is_empty() {
         let _ = writeln!(s, "  evidence, strongest first:");
-        for e in &r.evidence {
+        for e in shown {
             let kind = serde_plain(&e.kind);
             let _ = writeln!(
                 s,
@@ -22,6 +29,10 @@ pub fn render(r: &Report) -> String {
                 e.finding
             );
         }
+    }
+    if hidden > 0 {
+        let plural = if hidden == 1 { "" } else { "s" };
+        let _ = writeln!(s, "  ({hidden} informational trace{plural}: see --json)");
     }
     if !r.conflicts.is_empty() {
         let _ = writeln!(s, "  conflicts (evidence against the verdict):");

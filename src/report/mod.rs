@@ -55,6 +55,7 @@ pub const DEFAULT_TRUST_DIR: &str = "keys";
 /// Checks files and produces [`Report`]s. Build once, share across threads.
 pub struct Checker {
     trust: TrustStore,
+    manifest: engines::ManifestEngine,
     limits: Limits,
     classifier: engines::ClassifierEngine,
 }
@@ -85,6 +86,7 @@ impl Checker {
             }
         };
         Ok(Checker {
+            manifest: engines::ManifestEngine::new(&trust),
             trust,
             limits: opts.limits,
             classifier: engines::ClassifierEngine::new(opts),
@@ -127,7 +129,7 @@ impl Checker {
         t.hash = ms(clock);
 
         let clock = Instant::now();
-        let manifest = engines::manifest(path, bytes, format, &self.trust);
+        let manifest = self.manifest.run(path, bytes);
         t.manifest = ms(clock);
 
         let clock = Instant::now();

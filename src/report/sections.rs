@@ -108,6 +108,8 @@ pub struct DwtDctSection {
     pub message: Option<String>,
     /// Fraction of bits that match the known message (0..1), if reported.
     pub match_ratio: Option<f64>,
+    /// Probability that an unmarked image matches this well.
+    pub p_value: Option<f64>,
 }
 
 /// What a metadata finding suggests, as the metadata reader judges it.
@@ -203,7 +205,7 @@ pub fn manifest_evidence(m: &ManifestSection) -> Vec<Evidence> {
             I::Tampered,
             format!("C2PA manifest by {signer} is invalid: {why}{claimed}"),
         )
-        .with_short(format!("C2PA manifest invalid: {why}"))];
+        .with_short(format!("C2PA manifest by {signer} fails validation"))];
     }
     let indication = match &m.digital_source_type {
         Some(t) => source_type_indication(t),
@@ -264,7 +266,7 @@ pub fn watermark_evidence(w: &WatermarkSection, manifest_valid: bool) -> Vec<Evi
         format!("hallmark watermark with payload {payload}{p}"),
     )
     .with_short(format!(
-        "watermark payload {payload}; look it up in your registry"
+        "payload {payload}; no manifest: look the payload up in your registry"
     ))]
 }
 
@@ -297,7 +299,7 @@ pub fn metadata_evidence(m: &MetadataSection) -> Vec<Evidence> {
                 Hint::Edited => (S::Weak, I::Edited),
                 Hint::Info => (S::Weak, I::Info),
             };
-            let finding = format!("{} = {}", f.field, f.value);
+            let finding = format!("{} = {}", f.field, one_line(&f.value, 160));
             let short = match (&f.generator, f.indicates) {
                 (Some(g), Hint::Capture) => format!("{g} camera metadata"),
                 (Some(g), _) => format!("{g} metadata"),
@@ -306,6 +308,16 @@ pub fn metadata_evidence(m: &MetadataSection) -> Vec<Evidence> {
             Evidence::new(K::Metadata, strength, indication, finding).with_short(short)
         })
         .collect()
+}
+
+/// `s` on one line, shortened to `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        flat.chars().take(max).collect::<String>() + "..."
+    }
 }
 
 /// Evidence from the classifier: always weak; `inconclusive` is informational.

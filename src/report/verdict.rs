@@ -301,7 +301,7 @@ pub fn decide(mut evidence: Vec<Evidence>, manifest: Option<bool>) -> Decision {
 
     let lead = &evidence[first];
     let mut reason = lead.short.clone();
-    if lead.kind != EvidenceKind::Manifest {
+    if lead.kind != EvidenceKind::Manifest && lead.indicates != Indication::Watermarked {
         let qualifier = match (manifest, lead.kind) {
             (Some(true), _) => None,
             (Some(false), EvidenceKind::Classifier) => Some("no provenance"),
