@@ -115,6 +115,18 @@ fn keygen_chain_verifies_with_openssl() {
     assert!(text.contains("E-mail Protection"), "{text}");
     assert!(text.contains("Authority Key Identifier"), "{text}");
     assert!(text.contains("CA:FALSE"), "{text}");
+    // Regression: PKCS#8 v2 keys are unreadable to OpenSSL 3.0 (and so to
+    // OpenSSL-built C2PA tools); keygen writes v1.
+    let pkey = Command::new("openssl")
+        .args(["pkey", "-noout", "-in"])
+        .arg(dir.path().join("cam.key"))
+        .output()
+        .unwrap();
+    assert!(
+        pkey.status.success(),
+        "openssl pkey: {}",
+        String::from_utf8_lossy(&pkey.stderr)
+    );
     let verify = Command::new("openssl")
         .args(["verify", "-CAfile"])
         .arg(dir.path().join("cam-ca.crt"))

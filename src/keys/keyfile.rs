@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::Path;
 
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::KeypairBytes;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -46,18 +47,27 @@ impl SecretKey {
         &self.inner
     }
 
-    /// PKCS#8 DER (v2, with the public key), zeroized on drop.
+    /// PKCS#8 v1 (RFC 8410 `OneAsymmetricKey` without the optional public
+    /// key), the form OpenSSL 3.0 and every C2PA tool read; zeroized on drop.
+    fn keypair_bytes(&self) -> KeypairBytes {
+        KeypairBytes {
+            secret_key: self.inner.to_bytes(),
+            public_key: None,
+        }
+    }
+
+    /// PKCS#8 v1 DER, zeroized on drop.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
         let doc = self
-            .inner
+            .keypair_bytes()
             .to_pkcs8_der()
             .map_err(|e| Error::Key(format!("cannot encode key: {e}")))?;
         Ok(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
-    /// PKCS#8 PEM text, zeroized on drop.
+    /// PKCS#8 v1 PEM text, zeroized on drop.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
-        self.inner
+        self.keypair_bytes()
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| Error::Key(format!("cannot encode key: {e}")))
     }
