@@ -25,8 +25,8 @@
 //!   this reason; we read each variant the way it was written.
 //!
 //! ## Decision
-//! Each block gives a soft vote `-sin(2 pi r / 36)` (+1 at r = 27, -1 at
-//! r = 9, 0 half-way); votes are summed per bit and the sign is the bit. The
+//! Each block gives a soft vote, a triangle wave in `r` (+1 at r = 27, -1
+//! at r = 9, 0 half-way); votes are summed per bit and the sign is the bit. The
 //! number `k` of the `n` message bits that agree is tested against
 //! Binomial(n, 1/2) (an unmarked image decodes coin flips); a second test
 //! weighs each bit by its vote's confidence (a Hoeffding bound
@@ -196,7 +196,11 @@ pub fn detect(image: &DynamicImage) -> Result<Option<ThirdPartyMark>> {
 pub fn scan(image: &DynamicImage) -> Result<Vec<ThirdPartyMark>> {
     let messages = known_messages();
     let lengths: Vec<usize> = messages.iter().map(|m| m.bits.len()).collect();
-    let Some(decoded) = decode_lengths(image, &lengths) else {
+    let mut want = [false; 4];
+    for v in messages.iter().flat_map(|m| m.variants) {
+        want[v.index()] = true;
+    }
+    let Some(decoded) = decode_lengths(image, &lengths, want, MAX_BLOCKS, false) else {
         return Ok(Vec::new());
     };
     // Each hypothesis is tested with two statistics (hard and soft).
@@ -232,34 +236,50 @@ pub fn scan(image: &DynamicImage) -> Result<Vec<ThirdPartyMark>> {
     Ok(out)
 }
 
-/// Decode `nbits` bits under one variant (for tests and diagnostics).
+/// Decode `nbits` bits under one variant, over every block and bit-exact with
+/// the package's decoder (for tests and diagnostics; [`scan`] is faster).
 /// `None` when the image has no colour or is too small to hold one block.
 pub fn decode(image: &DynamicImage, nbits: usize, variant: Variant) -> Option<Decoded> {
-    let mut all = decode_lengths(image, &[nbits])?;
+    let mut want = [false; 4];
+    want[variant.index()] = true;
+    let mut all = decode_lengths(image, &[nbits], want, usize::MAX, true)?;
     let mut per_variant = std::mem::take(&mut all[variant.index()]);
     per_variant.pop()
 }
 
-/// One pass over the image: per variant, per requested message length.
-fn decode_lengths(image: &DynamicImage, lengths: &[usize]) -> Option<[Vec<Decoded>; 4]> {
+/// Blocks read at most per image (about 2 MP): larger images are sampled on
+/// evenly spaced block rows, which keeps detection far below decode time
+/// while leaving hundreds of votes per bit.
+const MAX_BLOCKS: usize = 32_768;
+
+/// One pass over the image: per variant (those in `want`), per requested
+/// message length.
+fn decode_lengths(
+    image: &DynamicImage,
+    lengths: &[usize],
+    want: [bool; 4],
+    max_blocks: usize,
+    exact: bool,
+) -> Option<[Vec<Decoded>; 4]> {
     if !image.color().has_color() || lengths.contains(&0) {
         return None;
     }
     let converted;
-    let rgb = match image.as_rgb8() {
-        Some(rgb) => rgb,
-        None => {
-            converted = image.to_rgb8();
-            &converted
+    let (raw, channels, w, h): (&[u8], usize, u32, u32) = match image {
+        DynamicImage::ImageRgb8(b) => (b.as_raw(), 3, b.width(), b.height()),
+        DynamicImage::ImageRgba8(b) => (b.as_raw(), 4, b.width(), b.height()),
+        other => {
+            converted = other.to_rgb8();
+            (converted.as_raw(), 3, converted.width(), converted.height())
         }
     };
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let (w, h) = (w as usize, h as usize);
     // LL band of the top-left h/4*4 x w/4*4 pixels, cut in 4x4 blocks.
     let (bcols, brows) = ((w / 4 * 2) / 4, (h / 4 * 2) / 4);
     if bcols == 0 || brows == 0 {
         return None;
     }
-    let raw = rgb.as_raw();
+    let row_step = (brows * bcols).div_ceil(max_blocks.max(1)).max(1);
     let new = |n: usize| Decoded {
         reference_bits: Vec::new(),
         soft: vec![0.0; n],
@@ -267,91 +287,183 @@ fn decode_lengths(image: &DynamicImage, lengths: &[usize]) -> Option<[Vec<Decode
     };
     let mut out: [Vec<Decoded>; 4] =
         std::array::from_fn(|_| lengths.iter().map(|&n| new(n)).collect());
-    let mut hard: [Vec<Vec<u32>>; 4] =
+    let mut ones: [Vec<Vec<u32>>; 4] =
         std::array::from_fn(|_| lengths.iter().map(|&n| vec![0; n]).collect());
-    let mut u = [[0f64; 64]; 4];
-    let mut num = 0usize;
-    for by in 0..brows {
+    let mut counts: Vec<Vec<u32>> = lengths.iter().map(|&n| vec![0; n]).collect();
+    let ncells = bcols * 4;
+    // LL values of the 4 cell rows of one block row, per wanted variant.
+    let mut ll: [Vec<f64>; 4] =
+        std::array::from_fn(|v| vec![0.0; if want[v] { 4 * ncells } else { 0 }]);
+    let stride = w * channels;
+    let mut read = 0usize;
+    let mut bits = vec![0usize; lengths.len()];
+    for by in (0..brows).step_by(row_step) {
+        // Bit index of the row's first block, per message length.
+        for (b, &n) in bits.iter_mut().zip(lengths) {
+            *b = (by * bcols) % n;
+        }
+        for i in 0..4 {
+            let y = by * 8 + 2 * i;
+            let r0 = raw.get(y * stride..(y + 1) * stride)?;
+            let r1 = raw.get((y + 1) * stride..(y + 2) * stride)?;
+            let mut dst: [&mut [f64]; 4] = ll
+                .each_mut()
+                .map(|b| b.get_mut(i * ncells..(i + 1) * ncells).unwrap_or_default());
+            match (channels, exact) {
+                (4, true) => cell_row::<4, true>(r0, r1, &mut dst),
+                (4, false) => cell_row::<4, false>(r0, r1, &mut dst),
+                (_, true) => cell_row::<3, true>(r0, r1, &mut dst),
+                (_, false) => cell_row::<3, false>(r0, r1, &mut dst),
+            }
+        }
         for bx in 0..bcols {
-            for dy in 0..8 {
-                let row = (by * 8 + dy) * w * 3;
-                for dx in 0..8 {
-                    let p = row + (bx * 8 + dx) * 3;
-                    let (r, g, b) = match raw.get(p..p + 3) {
-                        Some(&[r, g, b]) => (r, g, b),
-                        _ => (0, 0, 0),
-                    };
-                    let i = dy * 8 + dx;
-                    u[0][i] = f64::from(chroma_u8(b, g, r));
-                    u[1][i] = f64::from(chroma_u8(r, g, b));
-                    u[2][i] = chroma_f32(b, g, r);
-                    u[3][i] = chroma_f32(r, g, b);
+            for (li, &bit) in bits.iter().enumerate() {
+                if let Some(c) = counts[li].get_mut(bit) {
+                    *c += 1;
                 }
             }
-            for v in 0..4 {
-                let residue = block_residue(&u[v], v >= 2);
-                let soft = -(std::f64::consts::TAU * residue / SCALE).sin();
+            for v in (0..4).filter(|&v| want[v]) {
+                let residue = block_residue(&ll[v], ncells, bx);
+                let soft = soft_vote(residue);
                 let one = residue > 0.5 * SCALE;
-                for (li, &n) in lengths.iter().enumerate() {
-                    let bit = num % n;
-                    if let (Some(s), Some(hc)) =
-                        (out[v][li].soft.get_mut(bit), hard[v][li].get_mut(bit))
+                for (li, &bit) in bits.iter().enumerate() {
+                    if let (Some(s), Some(o)) =
+                        (out[v][li].soft.get_mut(bit), ones[v][li].get_mut(bit))
                     {
                         *s += soft;
-                        *hc += u32::from(one);
+                        *o += u32::from(one);
                     }
                 }
             }
-            num += 1;
+            read += 1;
+            for (b, &n) in bits.iter_mut().zip(lengths) {
+                *b = if *b + 1 == n { 0 } else { *b + 1 };
+            }
         }
     }
     for v in 0..4 {
-        for (li, &n) in lengths.iter().enumerate() {
+        for li in 0..lengths.len() {
             let d = &mut out[v][li];
-            d.blocks = num;
-            d.reference_bits = (0..n)
-                .map(|bit| {
-                    // blocks carrying this bit, and the package's threshold:
-                    // mean * 255 > 127.
-                    let count = num / n + usize::from(bit < num % n);
-                    let ones = hard[v][li].get(bit).copied().unwrap_or(0);
-                    count > 0 && f64::from(ones) / count as f64 * 255.0 > 127.0
-                })
+            d.blocks = read;
+            // The package's threshold: mean vote * 255 > 127.
+            d.reference_bits = counts[li]
+                .iter()
+                .zip(&ones[v][li])
+                .map(|(&c, &o)| c > 0 && f64::from(o) / f64::from(c) * 255.0 > 127.0)
                 .collect();
         }
     }
     Some(out)
 }
 
-/// `|c| mod 36` at the arg-max of `|LL|` over a block's 16 LL coefficients,
-/// the first one excluded (numpy's argmax: first maximum wins). The LL band
-/// is computed as pywt does it, so residues on a decision boundary round the
-/// same way: along columns then rows, `h*x[1] + h*x[0]` with `h = 1/sqrt(2)`,
-/// in f64 for 8-bit input and in f32 for float32 input.
-fn block_residue(u: &[f64; 64], float32: bool) -> f64 {
+/// The LL coefficients of one row of 2x2 cells (pixel rows `r0`, `r1`), per
+/// wanted variant (`dst[v]` is empty when not wanted, else one slot a cell).
+///
+/// 8-bit variants compute each pixel's U as OpenCV does and the Haar LL as
+/// pywt does (along columns then rows, `h*x1 + h*x0`, `h = 1/sqrt(2)`, in
+/// f64), so residues on a decision boundary round the same way and the
+/// reference bits match the package exactly. Float variants use the
+/// linearity of U: `LL = 0.246 (0.886 sum(B) - 0.299 sum(R) - 0.587 sum(G)) + 1`
+/// over the cell (the 1 is OpenCV's float chroma offset 0.5, doubled).
+/// Without `EXACT` (detection), 8-bit variants use the same linear form with
+/// the 8-bit offset (128 x 4 / 2 = 256): per-pixel rounding moves an LL value
+/// by about 1, far from the 9-unit margin of a marked block, at a fraction of
+/// the cost.
+fn cell_row<const CH: usize, const EXACT: bool>(r0: &[u8], r1: &[u8], dst: &mut [&mut [f64]; 4]) {
+    let h = std::f64::consts::FRAC_1_SQRT_2;
+    let ncells = dst.iter().map(|d| d.len()).max().unwrap_or(0);
+    let cells = r0
+        .chunks_exact(2 * CH)
+        .zip(r1.chunks_exact(2 * CH))
+        .take(ncells);
+    for (cx, (top, bottom)) in cells.enumerate() {
+        let px = |row: &[u8], k: usize| {
+            let at = |i: usize| row.get(k * CH + i).copied().unwrap_or(0);
+            (at(0), at(1), at(2))
+        };
+        // x00, x01, x10, x11 as (r, g, b)
+        let cell = [px(top, 0), px(top, 1), px(bottom, 0), px(bottom, 1)];
+        for (v, blue_first) in [(0usize, true), (1, false)] {
+            if !EXACT {
+                break;
+            }
+            if let Some(slot) = dst[v].get_mut(cx) {
+                let u = cell.map(|(r, g, b)| {
+                    f64::from(if blue_first {
+                        chroma_u8(b, g, r)
+                    } else {
+                        chroma_u8(r, g, b)
+                    })
+                });
+                let (left, right) = (h * u[2] + h * u[0], h * u[3] + h * u[1]);
+                *slot = h * right + h * left;
+            }
+        }
+        if !EXACT || !dst[2].is_empty() || !dst[3].is_empty() {
+            let (mut sr, mut sg, mut sb) = (0u32, 0u32, 0u32);
+            for (r, g, b) in cell {
+                sr += u32::from(r);
+                sg += u32::from(g);
+                sb += u32::from(b);
+            }
+            let (sr, sg, sb) = (f64::from(sr), f64::from(sg), f64::from(sb));
+            let ll_of =
+                |blue: f64, red: f64| 0.246 * (0.886 * blue - 0.299 * red - 0.587 * sg) + 1.0;
+            if let Some(slot) = dst[2].get_mut(cx) {
+                *slot = ll_of(sb, sr);
+            }
+            if let Some(slot) = dst[3].get_mut(cx) {
+                *slot = ll_of(sr, sb);
+            }
+            if !EXACT {
+                if let Some(slot) = dst[0].get_mut(cx) {
+                    *slot = ll_of(sb, sr) + 255.0;
+                }
+                if let Some(slot) = dst[1].get_mut(cx) {
+                    *slot = ll_of(sr, sb) + 255.0;
+                }
+            }
+        }
+    }
+}
+
+/// For block `bx` of a block row (`ll`: 4 cell rows of `ncells`): `|c| mod 36`
+/// at the arg-max of `|LL|` over the block's 4x4 LL coefficients, the first
+/// one excluded (numpy's argmax: the first maximum wins).
+fn block_residue(ll: &[f64], ncells: usize, bx: usize) -> f64 {
     let mut best = 0.0f64;
     let mut best_abs = -1.0f64;
     for k in 1..16 {
-        let (i, j) = (k / 4, k % 4);
-        let p = (2 * i) * 8 + 2 * j;
-        let at = |q: usize| u.get(q).copied().unwrap_or(0.0);
-        let (a, b, c, d) = (at(p), at(p + 1), at(p + 8), at(p + 9));
-        let ll = if float32 {
-            let h = std::f32::consts::FRAC_1_SQRT_2;
-            let (a, b, c, d) = (a as f32, b as f32, c as f32, d as f32);
-            let (left, right) = (h * c + h * a, h * d + h * b);
-            f64::from(h * right + h * left)
-        } else {
-            let h = std::f64::consts::FRAC_1_SQRT_2;
-            let (left, right) = (h * c + h * a, h * d + h * b);
-            h * right + h * left
-        };
-        if ll.abs() > best_abs {
-            best_abs = ll.abs();
-            best = ll;
+        let c = ll
+            .get((k / 4) * ncells + bx * 4 + k % 4)
+            .copied()
+            .unwrap_or(0.0);
+        if c.abs() > best_abs {
+            best_abs = c.abs();
+            best = c;
         }
     }
-    best.abs() % SCALE
+    residue(best.abs())
+}
+
+/// `x mod 36` for `x >= 0` without a libm `fmod` call; equal to Python's
+/// `x % 36` except within an ulp of a multiple of 36, where it may return
+/// 36 - ulp instead of 0 (the same vote: both sides of 18 agree).
+fn residue(x: f64) -> f64 {
+    let r = x - (x / SCALE).floor() * SCALE;
+    if r < 0.0 {
+        r + SCALE
+    } else {
+        r
+    }
+}
+
+/// A block's soft vote from its residue: a triangle wave, +1 at 27 (a 1
+/// bit), -1 at 9 (a 0 bit), 0 at 0 and 18 (no information).
+fn soft_vote(residue: f64) -> f64 {
+    let t = residue / SCALE + 0.25;
+    let s = t - t.floor();
+    4.0 * (s - 0.5).abs() - 1.0
 }
 
 /// OpenCV's fixed-point `COLOR_BGR2YUV` U for 8-bit input (14-bit
@@ -363,14 +475,6 @@ fn chroma_u8(first: u8, second: u8, third: u8) -> u8 {
     let (b, g, r) = (i32::from(first), i32::from(second), i32::from(third));
     let y = round(r * 4899 + g * 9617 + b * 1868);
     round((b - y) * 8061 + (128 << SHIFT)).clamp(0, 255) as u8
-}
-
-/// OpenCV's float `COLOR_BGR2YUV` U (offset 0.5, not 128, for float input),
-/// in float32 as OpenCV computes it.
-fn chroma_f32(first: u8, second: u8, third: u8) -> f64 {
-    let (b, g, r) = (f32::from(first), f32::from(second), f32::from(third));
-    let y = r * 0.299 + g * 0.587 + b * 0.114;
-    f64::from((b - y) * 0.492 + 0.5)
 }
 
 /// Tail bound for the confidence-weighted agreement between per-bit soft
@@ -458,7 +562,6 @@ mod tests {
         assert_eq!(chroma_u8(128, 128, 128), 128);
         assert_eq!(chroma_u8(255, 0, 0), 239); // pure blue
         assert_eq!(chroma_u8(0, 0, 255), 91); // pure red
-        assert!((chroma_f32(128, 128, 128) - 0.5).abs() < 1e-4);
     }
 
     #[test]
@@ -468,6 +571,22 @@ mod tests {
         let tiny = DynamicImage::ImageRgb8(image::RgbImage::new(7, 7));
         assert!(detect(&tiny).unwrap().is_none());
         assert!(decode(&tiny, 48, Variant::BgrU8).is_none());
+    }
+
+    #[test]
+    fn residue_and_soft_vote() {
+        assert_eq!(residue(0.0), 0.0);
+        assert_eq!(residue(36.0 * 7.0 + 27.0), 27.0);
+        assert_eq!(residue(255.5), 255.5 - 252.0);
+        for (r, v) in [
+            (27.0, 1.0),
+            (9.0, -1.0),
+            (0.0, 0.0),
+            (18.0, 0.0),
+            (31.5, 0.5),
+        ] {
+            assert!((soft_vote(r) - v).abs() < 1e-12, "{r}");
+        }
     }
 
     #[test]
