@@ -119,7 +119,13 @@ fn main() {
                     .map(|d| d.detected)
                     .unwrap_or(false);
                 if fp_only {
-                    return Row { name, psnr: None, refused: None, false_positive: fp, results: vec![] };
+                    return Row {
+                        name,
+                        psnr: None,
+                        refused: None,
+                        false_positive: fp,
+                        results: vec![],
+                    };
                 }
                 let payload = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
                 let marked = match watermark::embed(&img, payload, &EmbedOptions::default()) {
