@@ -255,3 +255,45 @@ fn bundled_samples_show_each_verdict() {
         );
     }
 }
+
+/// Regression: the classifier was not wired into `check`. With ONNX Runtime
+/// installed (scripts/setup.sh) the bundled model scores the image; the
+/// shipped card abstains, so its label is `inconclusive` and its evidence weak.
+#[test]
+fn check_runs_the_bundled_classifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/unlabelled.png");
+    let out = hallmark(dir.path())
+        .arg("check")
+        .arg(&sample)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["classifier"];
+    assert_eq!(c["status"], "ok", "{c}");
+    let score = c["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score), "{score}");
+    assert_eq!(c["label"], "inconclusive");
+    assert!(c["model"].as_str().unwrap().starts_with("hallmark-cls"));
+    let ev = v["evidence"].as_array().unwrap();
+    assert!(
+        ev.iter()
+            .any(|e| e["kind"] == "classifier" && e["strength"] == "weak"),
+        "{ev:?}"
+    );
+    // --no-classifier turns it off, with the reason.
+    let off = hallmark(dir.path())
+        .arg("check")
+        .arg(&sample)
+        .args(["--json", "--no-classifier"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&off.stdout).unwrap();
+    assert_eq!(v["classifier"]["status"], "unavailable");
+}

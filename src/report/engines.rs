@@ -13,6 +13,7 @@ use super::sections::{
 };
 use super::verdict::Indication;
 use super::CheckOptions;
+use crate::detect::{Detector, LoadOptions};
 use crate::keys::TrustStore;
 use crate::media::metadata::{self, Indicates};
 use crate::provenance::{self, ManifestReport, Verifier};
@@ -141,22 +142,47 @@ pub(crate) fn metadata(bytes: &[u8]) -> Section<MetadataSection> {
     }))
 }
 
-/// The classifier, loaded once per [`super::Checker`].
+/// The classifier, loaded once per [`super::Checker`]. Without ONNX Runtime
+/// or a model the section says why and the report goes on.
 pub(crate) struct ClassifierEngine {
-    unavailable: String,
+    detector: Result<Detector, String>,
 }
 
 impl ClassifierEngine {
     pub(crate) fn new(opts: &CheckOptions) -> Self {
-        let unavailable = if opts.no_classifier {
-            "classifier disabled (--no-classifier)".to_string()
+        let detector = if opts.no_classifier {
+            Err("classifier disabled (--no-classifier)".to_string())
         } else {
-            "classifier unavailable: not built yet".to_string()
+            Detector::load(&LoadOptions {
+                model: opts.model.clone(),
+                ort_lib: opts.ort_lib.clone(),
+                ..LoadOptions::default()
+            })
+            .map_err(|e| format!("classifier unavailable: {e}"))
         };
-        ClassifierEngine { unavailable }
+        ClassifierEngine { detector }
     }
 
-    pub(crate) fn run(&self, _image: &DynamicImage) -> Section<ClassifierSection> {
-        Section::unavailable(self.unavailable.clone())
+    pub(crate) fn run(&self, image: &DynamicImage) -> Section<ClassifierSection> {
+        let detector = match &self.detector {
+            Ok(d) => d,
+            Err(reason) => return Section::unavailable(reason.clone()),
+        };
+        match detector.detect_image(image) {
+            Ok(d) => match d.score {
+                Some(score) => Section::Ok(ClassifierSection {
+                    score,
+                    label: d.label.as_str().to_string(),
+                    model: Some(d.model.to_string()),
+                }),
+                None => Section::unavailable(format!(
+                    "classifier could not score this image: {}",
+                    d.reason.unwrap_or_else(|| "no reason given".into())
+                )),
+            },
+            Err(e) => Section::Error {
+                error: e.to_string(),
+            },
+        }
     }
 }
