@@ -101,6 +101,25 @@ fn real_photo_survives_every_attack() {
     }
 }
 
+/// Small images hold only two or three tiles: the comb matcher, not the
+/// autocorrelation, has to find their lattice after a rescale or rotation.
+#[test]
+fn small_images_survive_rescaling_and_rotation() {
+    for (i, (w, h)) in [(256u32, 256u32), (320, 288), (300, 400)]
+        .into_iter()
+        .enumerate()
+    {
+        let img = textured(w, h, 500 + i as u64);
+        for attack in [
+            Attack::Resize(1.5),
+            Attack::Rotate(2.0),
+            Attack::Rotate(5.0),
+        ] {
+            check(&img, 0xABCD_0000_1234_0000 | i as u64, attack);
+        }
+    }
+}
+
 #[test]
 fn unmarked_images_are_not_detected() {
     let mut imgs = vec![

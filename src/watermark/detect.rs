@@ -16,8 +16,10 @@ use super::sync::{self, Lattice};
 use super::{working_size, DetectOptions, Detection};
 use crate::error::Result;
 
-/// Candidate lattices from the autocorrelation, tried after the identity.
+/// Candidate lattices from the autocorrelation and from the comb matcher,
+/// tried after the identity.
 const AUTOCORR_CANDIDATES: usize = 5;
+const COMB_CANDIDATES: usize = 4;
 /// Smallest image side examined at all.
 const MIN_DETECT_SIDE: usize = 64;
 
@@ -147,7 +149,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     let id = Lattice::identity();
     let mut lattices = vec![id, id.scaled(2.0), id.scaled(0.5)];
     let mut searched = false;
-    let planned = lattices.len() + AUTOCORR_CANDIDATES;
+    let planned = lattices.len() + AUTOCORR_CANDIDATES + COMB_CANDIDATES;
     let hypotheses = (planned * 4 * TILE * TILE) as f64;
     let mut i = 0;
     while i < lattices.len() {
@@ -188,7 +190,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
         }
         if !searched && i == lattices.len() {
             searched = true;
-            for l in sync::candidates(&white, AUTOCORR_CANDIDATES) {
+            for l in sync::candidates(&white, AUTOCORR_CANDIDATES, COMB_CANDIDATES) {
                 if !lattices.contains(&l) {
                     lattices.push(l);
                 }

@@ -11,7 +11,8 @@
 //! mask (local luma activity) and scaled so PSNR is about 41 dB.
 //!
 //! Detection resamples to the same working resolution, whitens the luma,
-//! estimates the tile lattice (scale, rotation) from autocorrelation peaks
+//! estimates the tile lattice (scale, rotation) by matching the mark's
+//! known spectral comb over a log-polar grid and from autocorrelation peaks
 //! (after first trying the unchanged geometry), folds the image modulo the
 //! lattice so all tiles add up, finds the orientation and cyclic offset by
 //! phase-only cross-correlation with the pilot, and Viterbi-decodes the soft
@@ -20,7 +21,8 @@
 //!
 //! Files: [`pattern`] (tile layout), [`coding`] (CRC, code, Viterbi),
 //! [`plane`] (luma, resampling, filters), [`embed`] (mask, strength),
-//! [`sync`] (lattice), [`fold`] (tile folding), [`detect`] (correlation,
+//! [`sync`] (lattice from the autocorrelation), [`template`] (lattice by
+//! comb matching), [`fold`] (tile folding), [`detect`] (correlation,
 //! decoding, p-value), [`stats`], [`attacks`] (for tests and benchmarks).
 
 pub mod attacks;
@@ -35,6 +37,7 @@ pub mod plane;
 pub mod prng;
 pub mod stats;
 pub mod sync;
+pub mod template;
 
 use image::DynamicImage;
 

@@ -23,6 +23,26 @@ const R_HI: f32 = 28.0;
 pub const COEFS_PER_CHIP: usize = 3;
 const LAYOUT_DOMAIN: u64 = 0x4C41_594F_5554_0001;
 
+/// Every coefficient of the annulus in the half plane (`ky > 0`, or
+/// `ky == 0` and `kx > 0`), in raster order: the layout shuffles these, and
+/// the comb matcher ([`super::template`]) looks for their energy.
+pub fn annulus() -> Vec<(i32, i32)> {
+    let mut all = Vec::new();
+    let half = (TILE / 2) as i32;
+    for ky in 0..half {
+        for kx in -half + 1..half {
+            if ky == 0 && kx <= 0 {
+                continue;
+            }
+            let r = ((kx * kx + ky * ky) as f32).sqrt();
+            if (R_LO..=R_HI).contains(&r) {
+                all.push((kx, ky));
+            }
+        }
+    }
+    all
+}
+
 /// One tile DFT coefficient (and, implicitly, its Hermitian mirror).
 #[derive(Debug, Clone, Copy)]
 pub struct Coef {
@@ -64,19 +84,7 @@ pub struct Layout {
 impl Layout {
     /// The layout for `key`.
     pub fn new(key: u64) -> Self {
-        let mut all = Vec::new();
-        let half = (TILE / 2) as i32;
-        for ky in 0..half {
-            for kx in -half + 1..half {
-                if ky == 0 && kx <= 0 {
-                    continue;
-                }
-                let r = ((kx * kx + ky * ky) as f32).sqrt();
-                if (R_LO..=R_HI).contains(&r) {
-                    all.push((kx, ky));
-                }
-            }
-        }
+        let mut all = annulus();
         let mut rng = Prng::new(key, LAYOUT_DOMAIN);
         rng.shuffle(&mut all);
         let coefs: Vec<Coef> = all

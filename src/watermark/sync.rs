@@ -9,6 +9,7 @@ use rustfft::num_complex::Complex32;
 use super::fft2::{smooth_size, Fft2};
 use super::pattern::TILE;
 use super::plane::{box_mean, shrink, Plane};
+use super::template;
 
 /// A tile lattice: image displacement (working pixels) of one tile along
 /// the tile's x axis (`v1`) and y axis (`v2`).
@@ -48,7 +49,8 @@ impl Lattice {
         self.v1[1].atan2(self.v1[0]).to_degrees()
     }
 
-    fn close_to(&self, o: &Lattice) -> bool {
+    /// Whether `o` is within 3% of this lattice's first vector.
+    pub fn close_to(&self, o: &Lattice) -> bool {
         let d = ((self.v1[0] - o.v1[0]).powi(2) + (self.v1[1] - o.v1[1]).powi(2)).sqrt();
         d < 0.03 * norm(self.v1)
     }
@@ -117,8 +119,10 @@ fn canonical(v: [f64; 2]) -> [f64; 2] {
     v
 }
 
-/// Up to `max` candidate lattices, best first.
-pub fn candidates(p: &Plane, max: usize) -> Vec<Lattice> {
+/// Candidate lattices, best first: up to `max_comb` from the comb matcher
+/// ([`template`]), then up to `max_auto` from the autocorrelation peaks
+/// (which also cover rotations beyond the matcher's range).
+pub fn candidates(p: &Plane, max_auto: usize, max_comb: usize) -> Vec<Lattice> {
     let d = if p.w.min(p.h) >= 400 { 2usize } else { 1 };
     let a = if d == 2 { shrink(p, 2) } else { p.clone() };
     let df = d as f64;
@@ -159,6 +163,13 @@ pub fn candidates(p: &Plane, max: usize) -> Vec<Lattice> {
             buf[i] = Complex32::new(v, 0.0);
         }
     }
+    let comb = template::candidates(
+        &template::spectrum(buf.iter().map(|c| c.re).collect(), fw, fh),
+        lag_min,
+        lag_max,
+        df,
+        max_comb,
+    );
     fft.inverse(&mut buf);
     let mut ac = Autocorr {
         a: vec![0.0; fw * fh],
@@ -205,7 +216,7 @@ pub fn candidates(p: &Plane, max: usize) -> Vec<Lattice> {
     let sigma = vals.get(vals.len() / 2).copied().unwrap_or(0.0) * 1.4826;
     let strong = |v: f32, of: f32| v >= 0.4 * of && v >= 3.0 * sigma;
     let mut out: Vec<(f32, Lattice)> = Vec::new();
-    for &(_, dx, dy) in peaks.iter().take(6 * max) {
+    for &(_, dx, dy) in peaks.iter().take(6 * max_auto) {
         let c = canonical([dx as f64, dy as f64]);
         let (mut v1, mut s1) = ac.refine(c[0], c[1], 1);
         // Reduce to the fundamental period: a peak may be a multiple of the
@@ -251,10 +262,16 @@ pub fn candidates(p: &Plane, max: usize) -> Vec<Lattice> {
             continue;
         }
         out.push((s1 + s2, lat));
-        if out.len() >= max {
+        if out.len() >= max_auto {
             break;
         }
     }
     out.sort_by(|x, y| y.0.total_cmp(&x.0));
-    out.into_iter().map(|(_, l)| l).collect()
+    let mut all: Vec<Lattice> = comb.into_iter().map(|(_, l)| l).collect();
+    for (_, l) in out.into_iter().take(max_auto) {
+        if !all.iter().any(|a| a.close_to(&l)) {
+            all.push(l);
+        }
+    }
+    all
 }
