@@ -61,9 +61,6 @@ pub enum Error {
     /// ONNX Runtime could not be found, loaded or run.
     #[error("ONNX Runtime: {0}")]
     Runtime(String),
-    /// The feature exists in the CLI contract but has not been built yet.
-    #[error("not implemented yet: {0}")]
-    NotImplemented(&'static str),
 }
 
 impl Error {

@@ -29,6 +29,7 @@ fn camera_manifest(trusted: bool) -> Section<ManifestSection> {
         ),
         claim_generator: Some("hallmark/0.1.0".into()),
         failures: vec![],
+        watermark_payload: None,
     })
 }
 
@@ -88,6 +89,7 @@ fn each_sample_kind_gets_its_verdict() {
         ),
         claim_generator: None,
         failures: vec![],
+        watermark_payload: None,
     });
     let r = Report::assemble(
         "a".into(),

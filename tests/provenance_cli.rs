@@ -277,9 +277,12 @@ fn sign_refuses_overwrites_bad_keys_and_unknown_source_types() {
     sign(&["--force", "--source-type", "madeUp"])
         .code(2)
         .stderr(predicate::str::contains("unknown IPTC digital source type"));
-    sign(&["--force", "--watermark"])
+    // 64x48 cannot carry the watermark: refused, and nothing written.
+    std::fs::remove_file(&out).unwrap();
+    sign(&["--watermark"])
         .code(2)
-        .stderr(predicate::str::contains("not implemented"));
+        .stderr(predicate::str::contains("too small"));
+    assert!(!out.exists());
     hallmark(s.dir.path())
         .arg("sign")
         .arg(&input)
@@ -289,4 +292,69 @@ fn sign_refuses_overwrites_bad_keys_and_unknown_source_types() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("key"));
+}
+
+#[test]
+fn durable_credentials_tie_the_watermark_to_the_manifest() {
+    let s = setup();
+    let input =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watermark/kodim23-crop.png");
+    let out = s.dir.path().join("durable.png");
+    let o = hallmark(s.dir.path())
+        .arg("sign")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--key")
+        .arg(&s.key)
+        .args(["--ai-generated", "--watermark"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("c2pa.soft-binding"), "{text}");
+    let (code, v) = verify_json(&s, &out, &[]);
+    assert_eq!(code, 0, "{v}");
+    let m = &v["manifest"];
+    assert_eq!(m["valid"], true);
+    let id = m["label"].as_str().unwrap().to_string();
+    assert!(text.contains(&id), "{text}");
+    let sb = &m["soft_bindings"][0];
+    assert_eq!(sb["alg"], "io.hallmark.watermark.1", "{m}");
+    let declared = sb["blocks"][0]["value"].as_str().unwrap().to_string();
+    assert_eq!(
+        declared,
+        format!("{:016x}", hallmark::provenance::durable::payload_for(&id))
+    );
+    // The watermark in the signed pixels carries the declared payload...
+    let d = hallmark(s.dir.path())
+        .args(["watermark", "detect", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(d.status.code(), Some(0));
+    let dv: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(dv["payload"].as_str(), Some(declared.as_str()));
+    // `check` fuses the two: the watermark matches the manifest.
+    let c = hallmark(s.dir.path())
+        .args(["check", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&c.stdout);
+    assert!(
+        report.contains("matching the manifest's soft binding"),
+        "{report}"
+    );
+    // ...and survives losing the manifest to a JPEG re-encode.
+    let img = image::open(&out).unwrap().to_rgb8();
+    let stripped = s.dir.path().join("stripped.jpg");
+    img.save_with_format(&stripped, ImageFormat::Jpeg).unwrap();
+    let d = hallmark(s.dir.path())
+        .args(["watermark", "detect", "--json"])
+        .arg(&stripped)
+        .output()
+        .unwrap();
+    let dv: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(dv["payload"].as_str(), Some(declared.as_str()));
 }

@@ -76,8 +76,3 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Scan(a) => scan::run(a),
     }
 }
-
-/// The error for a subcommand whose issue has not landed yet.
-pub fn not_implemented(what: &'static str) -> anyhow::Result<Outcome> {
-    Err(hallmark::Error::NotImplemented(what).into())
-}

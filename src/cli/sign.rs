@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use hallmark::atomic::Overwrite;
 use hallmark::provenance::{self, SignOptions};
+use hallmark::watermark::EmbedOptions;
 
 use super::Outcome;
 
@@ -41,7 +42,9 @@ pub struct Args {
     /// Write the manifest to OUT.c2pa beside an unchanged copy.
     #[arg(long)]
     sidecar: bool,
-    /// Embed a watermark carrying the manifest id (durable credentials).
+    /// Durable credentials: embed hallmark's watermark carrying a hash of
+    /// the manifest id (declared in a c2pa.soft-binding assertion) before
+    /// signing. Re-encodes the image (JPEG q95; PNG/WebP lossless).
     #[arg(long)]
     watermark: bool,
     /// Add the GB 45438-2025 implicit AIGC label with this producer name.
@@ -56,9 +59,6 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
-    if a.watermark {
-        return super::not_implemented("sign --watermark (durable credentials)");
-    }
     let mut opts = SignOptions::new(a.key);
     opts.cert = a.cert;
     opts.source_type = if a.ai_generated {
@@ -77,7 +77,12 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     } else {
         Overwrite::Refuse
     };
-    let signed = provenance::sign(&a.input, &a.output, &opts)?;
+    let (signed, durable) = if a.watermark {
+        let d = provenance::sign_durable(&a.input, &a.output, &opts, &EmbedOptions::default())?;
+        (d.signed.clone(), Some(d))
+    } else {
+        (provenance::sign(&a.input, &a.output, &opts)?, None)
+    };
     println!("signed       {}", signed.output.display());
     if let Some(sc) = &signed.sidecar {
         println!(
@@ -90,6 +95,13 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     }
     println!("manifest id  {}", signed.manifest_id);
     println!("signer       {}", signed.signer);
+    if let Some(d) = &durable {
+        println!(
+            "watermark    payload {:016x} (PSNR {:.1} dB; declared as c2pa.soft-binding)",
+            d.payload, d.psnr
+        );
+        println!("note         the image was re-encoded to carry the watermark; its EXIF/XMP were not copied");
+    }
     if signed.ingredients > 0 {
         println!("ingredients  {}", signed.ingredients);
     }

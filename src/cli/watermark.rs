@@ -1,13 +1,10 @@
 //! `hallmark watermark embed|detect`: hallmark's invisible watermark.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use hallmark::atomic::{write_atomic, Overwrite};
-use hallmark::media::{decode_file, Limits};
+use hallmark::media::{decode_file, encode, Format, Limits};
 use hallmark::watermark::{self, DetectOptions, EmbedOptions};
-use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageFormat};
 
 use super::output::print_json;
 use super::Outcome;
@@ -104,47 +101,20 @@ fn detect(a: DetectArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The encoder for OUT's extension.
-fn output_format(path: &Path) -> anyhow::Result<ImageFormat> {
+fn output_format(path: &Path) -> anyhow::Result<Format> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "png" => Ok(ImageFormat::Png),
-        "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
-        "webp" => Ok(ImageFormat::WebP),
+        "png" => Ok(Format::Png),
+        "jpg" | "jpeg" => Ok(Format::Jpeg),
+        "webp" => Ok(Format::Webp),
         _ => Err(hallmark::Error::InvalidInput(format!(
             "cannot tell the output format from {:?}: use .png, .jpg or .webp",
             path.display().to_string()
         ))
         .into()),
     }
-}
-
-/// Encode: PNG and WebP lossless, JPEG at quality 95.
-fn encode(img: &DynamicImage, format: ImageFormat) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let res = match format {
-        ImageFormat::Jpeg => {
-            let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-            rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut buf, 95))
-        }
-        ImageFormat::WebP
-            if !matches!(
-                img,
-                DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_)
-            ) =>
-        {
-            let conv = if img.color().has_alpha() {
-                DynamicImage::ImageRgba8(img.to_rgba8())
-            } else {
-                DynamicImage::ImageRgb8(img.to_rgb8())
-            };
-            conv.write_to(&mut Cursor::new(&mut buf), format)
-        }
-        _ => img.write_to(&mut Cursor::new(&mut buf), format),
-    };
-    res.map_err(|e| hallmark::Error::Watermark(format!("cannot encode the output: {e}")))?;
-    Ok(buf)
 }

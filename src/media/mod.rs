@@ -6,8 +6,10 @@
 //! `metadata`.
 
 pub mod decode;
+pub mod encode;
 pub mod metadata;
 pub mod sniff;
 
 pub use decode::{decode, decode_file, read_file, Limits};
+pub use encode::encode;
 pub use sniff::Format;

@@ -52,6 +52,7 @@
 
 pub mod binding;
 pub mod container;
+pub mod durable;
 pub mod facts;
 pub mod labels;
 pub mod report;
@@ -59,8 +60,9 @@ pub mod sign;
 pub mod signer;
 pub mod verify;
 
+pub use durable::{sign_durable, Durable};
 pub use report::{
     ActionReport, IngredientReport, ManifestReport, SignerReport, Source, State, StatusReport,
 };
-pub use sign::{sign, sign_bytes, SignOptions, Signed, SignedBytes};
+pub use sign::{sign, sign_bytes, sign_prepared, SignOptions, Signed, SignedBytes};
 pub use verify::{verify_path, Verifier};

@@ -146,6 +146,17 @@ pub fn new_manifest_id() -> String {
 
 /// Sign `input` into `output` (atomically; the input is never modified).
 pub fn sign(input: &Path, output: &Path, opts: &SignOptions) -> Result<Signed> {
+    sign_prepared(input, output, opts, Ok)
+}
+
+/// [`sign`], with the input's bytes passed through `prepare` (e.g. to
+/// embed a watermark) before the manifest is bound to them.
+pub fn sign_prepared(
+    input: &Path,
+    output: &Path,
+    opts: &SignOptions,
+    prepare: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+) -> Result<Signed> {
     refuse_same_file(input, output)?;
     let sidecar = opts.sidecar.then(|| sidecar_path(output));
     if opts.overwrite == Overwrite::Refuse {
@@ -155,7 +166,7 @@ pub fn sign(input: &Path, output: &Path, opts: &SignOptions) -> Result<Signed> {
             }
         }
     }
-    let bytes = read_file(input, &opts.limits)?;
+    let bytes = prepare(read_file(input, &opts.limits)?)?;
     let title = opts
         .title
         .clone()

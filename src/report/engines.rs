@@ -16,7 +16,7 @@ use super::CheckOptions;
 use crate::detect::{Detector, LoadOptions};
 use crate::keys::TrustStore;
 use crate::media::metadata::{self, Indicates};
-use crate::provenance::{self, ManifestReport, Verifier};
+use crate::provenance::{self, durable, ManifestReport, Verifier};
 use crate::watermark::{self, dwtdct, DetectOptions};
 
 /// The C2PA verifier, configured once with the trust anchors.
@@ -80,6 +80,7 @@ fn manifest_section(r: &ManifestReport) -> ManifestSection {
         digital_source_type: r.digital_source_type.clone(),
         claim_generator: r.generator.clone(),
         failures,
+        watermark_payload: durable::declared_payload(&r.soft_bindings),
     }
 }
 

@@ -293,7 +293,8 @@ impl Report {
             evidence.extend(sections::manifest_evidence(m));
         }
         if let Some(w) = watermark.ok() {
-            evidence.extend(sections::watermark_evidence(w, manifest_valid));
+            let declared = manifest.ok().and_then(|m| m.watermark_payload.as_deref());
+            evidence.extend(sections::watermark_evidence(w, manifest_valid, declared));
         }
         if let Some(d) = dwtdct.ok() {
             evidence.extend(sections::dwtdct_evidence(d));

@@ -84,6 +84,10 @@ pub struct ManifestSection {
     pub claim_generator: Option<String>,
     /// Why validation failed, one line per failure.
     pub failures: Vec<String>,
+    /// The hallmark watermark payload the manifest declares in a
+    /// `c2pa.soft-binding` assertion (durable credentials), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark_payload: Option<String>,
 }
 
 /// hallmark's own watermark.
@@ -243,9 +247,14 @@ impl I {
 }
 
 /// Evidence from hallmark's watermark. With a valid manifest present the
-/// watermark corroborates it (informational); alone, it says the file once
-/// carried Content Credentials that were stripped.
-pub fn watermark_evidence(w: &WatermarkSection, manifest_valid: bool) -> Vec<Evidence> {
+/// watermark corroborates it (informational), saying whether it matches the
+/// manifest's declared soft binding (`declared`); alone, it says the file
+/// once carried Content Credentials that were stripped.
+pub fn watermark_evidence(
+    w: &WatermarkSection,
+    manifest_valid: bool,
+    declared: Option<&str>,
+) -> Vec<Evidence> {
     if !w.detected {
         return Vec::new();
     }
@@ -254,20 +263,31 @@ pub fn watermark_evidence(w: &WatermarkSection, manifest_valid: bool) -> Vec<Evi
         .p_value
         .map(|p| format!(", false-positive probability {p:.1e}"))
         .unwrap_or_default();
-    let indication = if manifest_valid {
-        I::Info
-    } else {
-        I::Watermarked
+    let (indication, detail, short) = match (manifest_valid, declared) {
+        (true, Some(d)) if d == payload => (
+            I::Info,
+            format!(" matching the manifest's soft binding (durable Content Credentials){p}"),
+            format!("payload {payload} matches the manifest"),
+        ),
+        (true, Some(d)) => (
+            I::Info,
+            format!(" that differs from the manifest's soft binding {d}{p}"),
+            format!("payload {payload} differs from the manifest's {d}"),
+        ),
+        (true, None) => (I::Info, p, format!("payload {payload}")),
+        (false, _) => (
+            I::Watermarked,
+            p,
+            format!("payload {payload}; no manifest: look the payload up in your registry"),
+        ),
     };
     vec![Evidence::new(
         K::Watermark,
         S::Strong,
         indication,
-        format!("hallmark watermark with payload {payload}{p}"),
+        format!("hallmark watermark with payload {payload}{detail}"),
     )
-    .with_short(format!(
-        "payload {payload}; no manifest: look the payload up in your registry"
-    ))]
+    .with_short(short)]
 }
 
 /// Evidence from the Stable Diffusion / SDXL invisible watermark.
