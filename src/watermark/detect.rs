@@ -126,6 +126,25 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     })
 }
 
+/// The soft chips of a folded tile whose geometry is known (no rotation,
+/// zero offset), exactly as [`synchronise`] reads them: the embedder's view
+/// of what the detector will see.
+pub(crate) fn chips_at_origin(tile: &[f32], layout: &Layout, fft: &Fft2) -> Vec<f32> {
+    let mut spec = rotate(tile, 0);
+    fft.forward(&mut spec);
+    let mut soft = vec![0f32; CODED_BITS];
+    for (i, c) in layout.payload.iter().enumerate() {
+        let x = spec[c.index()];
+        let m = x.norm();
+        if m > 1e-12 {
+            if let Some(s) = soft.get_mut(i / COEFS_PER_CHIP) {
+                *s += (x * c.rot.conj()).re / m;
+            }
+        }
+    }
+    soft
+}
+
 fn wrap_degrees(d: f64) -> f64 {
     let r = d.rem_euclid(360.0);
     if r > 180.0 {

@@ -5,8 +5,12 @@
 use image::DynamicImage;
 
 use super::coding;
-use super::pattern::{Layout, TILE};
-use super::plane::{highpass, local_rms, luma_downsampled, Plane};
+use super::detect::chips_at_origin;
+use super::fft2::Fft2;
+use super::fold::fold;
+use super::pattern::{Layout, COEFS_PER_CHIP, TILE};
+use super::plane::{highpass, local_rms, luma_downsampled, whiten, Plane};
+use super::sync::Lattice;
 use super::{working_size, EmbedOptions, MIN_EMBED_SIDE};
 use crate::error::{Error, Result};
 
@@ -15,6 +19,11 @@ use crate::error::{Error, Result};
 const ACT_REF: f32 = 10.0;
 /// Mask floor (flat areas) and ceiling (busy texture).
 const MASK_MIN: f32 = 0.12;
+/// Informed embedding: rounds, the per-coefficient margin aimed at, and the
+/// largest boost of one chip.
+const INFORMED_ROUNDS: usize = 3;
+const MARGIN_TARGET: f32 = 0.35;
+const GAIN_MAX: f32 = 3.0;
 /// Masking exponent: amplitude ~ activity^0.7.
 const MASK_GAMMA: f32 = 0.7;
 const MASK_MAX: f32 = 1.6;
@@ -68,8 +77,53 @@ pub fn embed(img: &DynamicImage, payload: u64, opts: &EmbedOptions) -> Result<Dy
             "image is too flat to carry a watermark invisibly (almost no texture)".into(),
         ));
     }
-    let tile = Layout::new(opts.key).tile(&coding::encode(payload, opts.key));
-    let mut d = mask(&act);
+    let layout = Layout::new(opts.key);
+    let chips = coding::encode(payload, opts.key);
+    let m = mask(&act);
+    let fft = Fft2::new(TILE, TILE);
+    // Informed embedding: look at the marked luma as the detector will, and
+    // give more of the energy budget to the chips the image's own content
+    // works against (same total energy, so the same PSNR).
+    let mut gains = vec![1f32; chips.len()];
+    let mut d = offsets(&layout, &chips, &gains, &m, opts.strength);
+    for _ in 0..INFORMED_ROUNDS {
+        let mut marked = luma.clone();
+        for (l, v) in marked.data.iter_mut().zip(&d.data) {
+            *l += v;
+        }
+        let Some(folded) = fold(&whiten(&marked), &Lattice::identity()) else {
+            break;
+        };
+        let soft = chips_at_origin(&folded, &layout, &fft);
+        let mut changed = false;
+        for ((g, s), c) in gains.iter_mut().zip(&soft).zip(&chips) {
+            // Margin per coefficient, in [-1, 1].
+            let margin = s * c / COEFS_PER_CHIP as f32;
+            if margin < MARGIN_TARGET {
+                *g = (*g * (1.0 + (MARGIN_TARGET - margin))).min(GAIN_MAX);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+        // Same payload energy: strong chips pay for the weak ones, and the
+        // pilot keeps its share.
+        let rms = (gains.iter().map(|g| g * g).sum::<f32>() / gains.len().max(1) as f32).sqrt();
+        gains.iter_mut().for_each(|g| *g /= rms.max(1e-6));
+        d = offsets(&layout, &chips, &gains, &m, opts.strength);
+    }
+    Ok(apply(img, &d))
+}
+
+/// The luma offsets at the working resolution: the tile carrying `chips`
+/// weighted by `gains`, repeated, shaped by the mask `m` and scaled to the
+/// target MSE.
+fn offsets(layout: &Layout, chips: &[f32], gains: &[f32], m: &Plane, strength: f32) -> Plane {
+    let weighted: Vec<f32> = chips.iter().zip(gains).map(|(c, g)| c * g).collect();
+    let tile = layout.tile(&weighted);
+    let (ww, wh) = (m.w, m.h);
+    let mut d = m.clone();
     for y in 0..wh {
         let trow = &tile[(y % TILE) * TILE..(y % TILE + 1) * TILE];
         for (x, v) in d.data[y * ww..(y + 1) * ww].iter_mut().enumerate() {
@@ -77,9 +131,9 @@ pub fn embed(img: &DynamicImage, payload: u64, opts: &EmbedOptions) -> Result<Dy
         }
     }
     let energy = d.data.iter().map(|v| v * v).sum::<f32>() / d.data.len().max(1) as f32;
-    let alpha = opts.strength * (MSE_TARGET / energy.max(1e-12)).sqrt().min(ALPHA_MAX);
+    let alpha = strength * (MSE_TARGET / energy.max(1e-12)).sqrt().min(ALPHA_MAX);
     d.data.iter_mut().for_each(|v| *v *= alpha);
-    Ok(apply(img, &d))
+    d
 }
 
 /// Per-output-index bilinear taps from `n_in` working samples to `n_out`.
