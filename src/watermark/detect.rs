@@ -19,6 +19,11 @@ use crate::error::Result;
 /// Candidate lattices from the autocorrelation and from the comb matcher,
 /// tried after the identity.
 const AUTOCORR_CANDIDATES: usize = 5;
+/// Above this working area (24 tiles) the comb matcher alone is reliable
+/// and only the best two autocorrelation lattices are kept (each costs a
+/// fold of the whole plane).
+const AUTOCORR_FULL_AREA: usize = 24 * TILE * TILE;
+const AUTOCORR_LARGE: usize = 2;
 const COMB_CANDIDATES: usize = 4;
 /// Smallest image side examined at all.
 const MIN_DETECT_SIDE: usize = 64;
@@ -168,7 +173,12 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     let id = Lattice::identity();
     let mut lattices = vec![id, id.scaled(2.0), id.scaled(0.5)];
     let mut searched = false;
-    let planned = lattices.len() + AUTOCORR_CANDIDATES + COMB_CANDIDATES;
+    let n_auto = if ww * wh <= AUTOCORR_FULL_AREA {
+        AUTOCORR_CANDIDATES
+    } else {
+        AUTOCORR_LARGE
+    };
+    let planned = lattices.len() + n_auto + COMB_CANDIDATES;
     let hypotheses = (planned * 4 * TILE * TILE) as f64;
     let mut i = 0;
     while i < lattices.len() {
@@ -209,7 +219,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
         }
         if !searched && i == lattices.len() {
             searched = true;
-            for l in sync::candidates(&white, AUTOCORR_CANDIDATES, COMB_CANDIDATES) {
+            for l in sync::candidates(&white, n_auto, COMB_CANDIDATES) {
                 if !lattices.contains(&l) {
                     lattices.push(l);
                 }

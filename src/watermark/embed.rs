@@ -24,6 +24,9 @@ const MASK_MIN: f32 = 0.12;
 const INFORMED_ROUNDS: usize = 3;
 const MARGIN_TARGET: f32 = 0.35;
 const GAIN_MAX: f32 = 3.0;
+/// Informed embedding runs on working planes up to this many pixels (24
+/// tiles); larger ones skip it.
+const INFORMED_MAX_AREA: usize = 24 * TILE * TILE;
 /// Masking exponent: amplitude ~ activity^0.7.
 const MASK_GAMMA: f32 = 0.7;
 const MASK_MAX: f32 = 1.6;
@@ -86,7 +89,13 @@ pub fn embed(img: &DynamicImage, payload: u64, opts: &EmbedOptions) -> Result<Dy
     // works against (same total energy, so the same PSNR).
     let mut gains = vec![1f32; chips.len()];
     let mut d = offsets(&layout, &chips, &gains, &m, opts.strength);
-    for _ in 0..INFORMED_ROUNDS {
+    // Large planes hold enough tiles for the mark to outweigh the content.
+    let rounds = if ww * wh <= INFORMED_MAX_AREA {
+        INFORMED_ROUNDS
+    } else {
+        0
+    };
+    for _ in 0..rounds {
         let mut marked = luma.clone();
         for (l, v) in marked.data.iter_mut().zip(&d.data) {
             *l += v;
@@ -183,7 +192,8 @@ fn apply(img: &DynamicImage, d: &Plane) -> DynamicImage {
         for (px, &(i0, i1, fx)) in row.chunks_exact_mut(ch).zip(&xt) {
             let delta = tmp[i0] + (tmp[i1] - tmp[i0]) * fx;
             for c in px.iter_mut().take(colour) {
-                *c = (f32::from(*c) + delta).round().clamp(0.0, 255.0) as u8;
+                // Round half up (the clamp keeps it in range; no libm call).
+                *c = (f32::from(*c) + delta + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
     }

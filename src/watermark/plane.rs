@@ -118,6 +118,15 @@ pub fn luma_downsampled(img: &DynamicImage, ow: usize, oh: usize) -> Plane {
     let (ow, oh) = (ow.clamp(1, w.max(1)), oh.clamp(1, h.max(1)));
     let px = Pixels::of(img);
     let (data, ch) = px.parts();
+    let k = w / ow;
+    if ow * k == w && oh * k == h {
+        return luma_box(data, ch, w, k, ow, oh);
+    }
+    luma_area(data, ch, w, h, ow, oh)
+}
+
+/// [`luma_downsampled`] for any sizes: separable area-average taps.
+fn luma_area(data: &[u8], ch: usize, w: usize, h: usize, ow: usize, oh: usize) -> Plane {
     let xt = area_taps(w, ow);
     let yt = area_taps(h, oh);
     let mut out = Plane::zeros(ow, oh);
@@ -145,6 +154,34 @@ pub fn luma_downsampled(img: &DynamicImage, ow: usize, oh: usize) -> Plane {
     out
 }
 
+/// [`luma_downsampled`] when both sides shrink by the same integer `k`
+/// (the working resolution is a power-of-two factor): plain k x k box sums.
+fn luma_box(data: &[u8], ch: usize, w: usize, k: usize, ow: usize, oh: usize) -> Plane {
+    let mut out = Plane::zeros(ow, oh);
+    let mut lrow = vec![0f32; w];
+    let norm = 1.0 / (k * k) as f32;
+    for (j, dst) in out.data.chunks_exact_mut(ow).enumerate() {
+        for r in 0..k {
+            let y = j * k + r;
+            let Some(row) = data.get(y * w * ch..(y + 1) * w * ch) else {
+                break;
+            };
+            if k == 1 {
+                luma_row(row, ch, dst);
+                continue;
+            }
+            luma_row(row, ch, &mut lrow);
+            for (d, block) in dst.iter_mut().zip(lrow.chunks_exact(k)) {
+                *d += block.iter().sum::<f32>();
+            }
+        }
+        if k > 1 {
+            dst.iter_mut().for_each(|v| *v *= norm);
+        }
+    }
+    out
+}
+
 /// Area-average downsampling of a plane by an integer factor `k`.
 pub fn shrink(p: &Plane, k: usize) -> Plane {
     let (ow, oh) = (p.w / k.max(1), p.h / k.max(1));
@@ -165,15 +202,17 @@ pub fn box_mean(p: &Plane, r: usize) -> Plane {
     let (w, h) = (p.w, p.h);
     let mut tmp = Plane::zeros(w, h);
     let mut acc = vec![0f64; w.max(h) + 1];
+    // Reciprocals of every window size (multiplying beats dividing).
+    let inv: Vec<f64> = (0..=2 * r + 1).map(|n| 1.0 / n.max(1) as f64).collect();
     for y in 0..h {
         let row = &p.data[y * w..(y + 1) * w];
         acc[0] = 0.0;
         for x in 0..w {
             acc[x + 1] = acc[x] + f64::from(row[x]);
         }
-        for x in 0..w {
+        for (x, t) in tmp.data[y * w..(y + 1) * w].iter_mut().enumerate() {
             let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            tmp.data[y * w + x] = ((acc[b] - acc[a]) / (b - a) as f64) as f32;
+            *t = ((acc[b] - acc[a]) * inv[b - a]) as f32;
         }
     }
     let mut out = Plane::zeros(w, h);
@@ -194,9 +233,9 @@ pub fn box_mean(p: &Plane, r: usize) -> Plane {
             }
             top += 1;
         }
-        let n = (b - a) as f64;
+        let k = inv[b - a];
         for (o, c) in out.data[y * w..(y + 1) * w].iter_mut().zip(&col) {
-            *o = (*c / n) as f32;
+            *o = (*c * k) as f32;
         }
     }
     out
@@ -259,6 +298,21 @@ mod tests {
         let full = luma_downsampled(&d, 101, 67);
         let small = luma_downsampled(&d, 40, 29);
         let mf: f32 = full.data.iter().sum::<f32>() / full.data.len() as f32;
+        // The integer-factor fast path equals the general area average.
+        let p = Pixels::of(&d);
+        let (data, ch) = p.parts();
+        for k in [1usize, 2, 3] {
+            let (ow, oh) = (101 / k, 67 / k);
+            let (cw, chh) = (ow * k, oh * k);
+            let sub: Vec<u8> = (0..chh)
+                .flat_map(|y| data[y * 101 * ch..(y * 101 + cw) * ch].to_vec())
+                .collect();
+            let fast = luma_box(&sub, ch, cw, k, ow, oh);
+            let general = luma_area(&sub, ch, cw, chh, ow, oh);
+            for (a, b) in fast.data.iter().zip(&general.data) {
+                assert!((a - b).abs() < 1e-3, "k={k}: {a} {b}");
+            }
+        }
         let ms: f32 = small.data.iter().sum::<f32>() / small.data.len() as f32;
         assert!((mf - ms).abs() < 0.5, "{mf} {ms}");
         let bm = box_mean(&full, 3);
