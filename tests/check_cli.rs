@@ -7,26 +7,12 @@
 // Test helpers outside #[test] functions unwrap too (clippy.toml covers only test bodies).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
+use common::{assert_exit, hallmark_in as hallmark, root};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The binary, run in an empty folder (so no `keys/` is picked up by default).
-fn hallmark(cwd: &Path) -> Command {
-    // HALLMARK_BIN runs the tests against a given binary (useful when several
-    // checkouts share one target folder and its target/debug/hallmark).
-    let bin = std::env::var_os("HALLMARK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hallmark")));
-    let mut c = Command::new(bin);
-    c.current_dir(cwd);
-    c
-}
 
 /// Zero the timings and keep only the file's name.
 fn normalise(v: &mut Value) {
@@ -82,12 +68,7 @@ fn unlabelled_photo_report_matches_golden() {
         .arg(&img)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "one JSON object per file: {text}");
     let mut v: Value = serde_json::from_str(&text).unwrap();
@@ -222,12 +203,7 @@ fn bundled_samples_show_each_verdict() {
         .args(["check", "--json", "--no-classifier", "samples/"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let text = String::from_utf8(out.stdout).unwrap();
     let verdicts: std::collections::BTreeMap<String, String> = text
         .lines()

@@ -5,11 +5,13 @@
 // Helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
 mod detect_support;
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::assert_exit;
 use detect_support::{card, card_variant, models, png, sigmoid};
 
 fn hallmark() -> Command {
@@ -45,12 +47,7 @@ fn several_files_give_one_json_object_each() {
         .args([&a, &b, &c])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 3);
     for (j, f) in lines.iter().zip([&a, &b, &c]) {

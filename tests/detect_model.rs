@@ -7,15 +7,14 @@
 // Helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{assert_exit, root};
 use hallmark::detect::card::{self, CardFile};
 use hallmark::detect::onnx::OrtClassifier;
 use hallmark::detect::{runtime, Classifier, Detector, LoadOptions};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn golden() -> serde_json::Value {
     let text = std::fs::read_to_string(root().join("models/training/golden.json")).unwrap();
@@ -164,12 +163,7 @@ fn cli_scores_the_golden_images_with_the_default_model() {
         .args(&files)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()

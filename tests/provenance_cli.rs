@@ -56,6 +56,18 @@ fn verify_json(s: &Setup, file: &Path, extra: &[&str]) -> (i32, serde_json::Valu
     (out.status.code().unwrap(), v)
 }
 
+/// `hallmark sign INPUT -o OUT --key KEY` (add flags, then run).
+fn sign_cmd(s: &Setup, input: &Path, out: &Path) -> Command {
+    let mut c = hallmark(s.dir.path());
+    c.arg("sign")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .arg("--key")
+        .arg(&s.key);
+    c
+}
+
 #[test]
 fn sign_then_verify_each_format() {
     let s = setup();
@@ -66,13 +78,7 @@ fn sign_then_verify_each_format() {
     ] {
         let input = write_image(s.dir.path(), &format!("in.{ext}"), fmt, 1);
         let out = s.dir.path().join(format!("out.{ext}"));
-        hallmark(s.dir.path())
-            .arg("sign")
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .arg("--key")
-            .arg(&s.key)
+        sign_cmd(&s, &input, &out)
             .args([
                 "--ai-generated",
                 "--author",
@@ -112,13 +118,7 @@ fn human_output_is_short_and_plain() {
     let s = setup();
     let input = write_image(s.dir.path(), "in.jpg", ImageFormat::Jpeg, 2);
     let out = s.dir.path().join("out.jpg");
-    hallmark(s.dir.path())
-        .arg("sign")
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key")
-        .arg(&s.key)
+    sign_cmd(&s, &input, &out)
         .args(["--ai-generated", "--author", "Ada"])
         .assert()
         .success();
@@ -147,15 +147,7 @@ fn tampered_untrusted_absent_and_sidecar_exit_codes() {
     let s = setup();
     let input = write_image(s.dir.path(), "in.png", ImageFormat::Png, 3);
     let out = s.dir.path().join("out.png");
-    hallmark(s.dir.path())
-        .arg("sign")
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key")
-        .arg(&s.key)
-        .assert()
-        .success();
+    sign_cmd(&s, &input, &out).assert().success();
     // Absent: the unsigned input.
     let (code, v) = verify_json(&s, &input, &[]);
     assert_eq!(
@@ -195,13 +187,7 @@ fn tampered_untrusted_absent_and_sidecar_exit_codes() {
         .contains("changed"));
     // Sidecar: unchanged copy + OUT.c2pa, verifies.
     let sc = s.dir.path().join("side.png");
-    hallmark(s.dir.path())
-        .arg("sign")
-        .arg(&input)
-        .arg("-o")
-        .arg(&sc)
-        .arg("--key")
-        .arg(&s.key)
+    sign_cmd(&s, &input, &sc)
         .arg("--sidecar")
         .assert()
         .success();
@@ -234,15 +220,7 @@ fn bad_inputs_exit_2_with_one_line() {
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{}: {err}", p.display());
         let target = s.dir.path().join("o.png");
-        let out = hallmark(s.dir.path())
-            .arg("sign")
-            .arg(&p)
-            .arg("-o")
-            .arg(&target)
-            .arg("--key")
-            .arg(&s.key)
-            .output()
-            .unwrap();
+        let out = sign_cmd(&s, &p, &target).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "sign {}", p.display());
         assert!(!target.exists(), "half-written output for {}", p.display());
     }
@@ -258,17 +236,7 @@ fn sign_refuses_overwrites_bad_keys_and_unknown_source_types() {
     let s = setup();
     let input = write_image(s.dir.path(), "in.jpg", ImageFormat::Jpeg, 4);
     let out = s.dir.path().join("out.jpg");
-    let sign = |extra: &[&str]| {
-        hallmark(s.dir.path())
-            .arg("sign")
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .arg("--key")
-            .arg(&s.key)
-            .args(extra)
-            .assert()
-    };
+    let sign = |extra: &[&str]| sign_cmd(&s, &input, &out).args(extra).assert();
     sign(&[]).success();
     sign(&[])
         .code(2)
@@ -300,13 +268,7 @@ fn durable_credentials_tie_the_watermark_to_the_manifest() {
     let input =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watermark/kodim23-crop.png");
     let out = s.dir.path().join("durable.png");
-    let o = hallmark(s.dir.path())
-        .arg("sign")
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key")
-        .arg(&s.key)
+    let o = sign_cmd(&s, &input, &out)
         .args(["--ai-generated", "--watermark"])
         .output()
         .unwrap();

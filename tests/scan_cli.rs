@@ -6,26 +6,13 @@
 // Test helpers outside #[test] functions unwrap too (clippy.toml covers only test bodies).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use common::{hallmark_in as hallmark, root};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn hallmark(cwd: &Path) -> Command {
-    // HALLMARK_BIN runs the tests against a given binary (useful when several
-    // checkouts share one target folder and its target/debug/hallmark).
-    let bin = std::env::var_os("HALLMARK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hallmark")));
-    let mut c = Command::new(bin);
-    c.current_dir(cwd);
-    c
-}
 
 /// A folder: two good images (one in a subfolder), one truncated PNG, one
 /// text file that a walk must ignore.
