@@ -19,9 +19,9 @@ use crate::error::Result;
 /// Candidate lattices from the autocorrelation and from the comb matcher,
 /// tried after the identity.
 const AUTOCORR_CANDIDATES: usize = 5;
-/// Above this working area (24 tiles) the comb matcher alone is reliable
-/// and only the best two autocorrelation lattices are kept (each costs a
-/// fold of the whole plane).
+/// Above this working area (24 tiles) only the best two autocorrelation
+/// lattices are folded (each fold is a pass over the whole plane, and
+/// unmarked images try them all); the comb matcher finds the rest.
 const AUTOCORR_FULL_AREA: usize = 24 * TILE * TILE;
 const AUTOCORR_LARGE: usize = 2;
 const COMB_CANDIDATES: usize = 4;
@@ -178,7 +178,8 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     } else {
         AUTOCORR_LARGE
     };
-    let planned = lattices.len() + n_auto + COMB_CANDIDATES;
+    let n_comb = COMB_CANDIDATES;
+    let planned = lattices.len() + n_auto + n_comb;
     let hypotheses = (planned * 4 * TILE * TILE) as f64;
     let mut i = 0;
     while i < lattices.len() {
@@ -219,7 +220,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
         }
         if !searched && i == lattices.len() {
             searched = true;
-            for l in sync::candidates(&white, n_auto, COMB_CANDIDATES) {
+            for l in sync::candidates(&white, n_auto, n_comb) {
                 if !lattices.contains(&l) {
                     lattices.push(l);
                 }
