@@ -25,7 +25,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
 import evaluate as E  # noqa: E402
-from nets import Net, n_params  # noqa: E402
+from nets import DESCRIPTION, build, n_params  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FPR_TARGET = 0.05
@@ -34,9 +34,7 @@ AGG = "mean_logit"
 
 def load_net(run):
     ck = torch.load(os.path.join(run, "model.pt"), map_location="cpu", weights_only=False)
-    net = Net(ck["arch"], C.CROP)
-    net.load_state_dict(ck["state_dict"])
-    return net.eval(), ck
+    return build(ck, C.CROP).eval(), ck
 
 
 def torch_scorer(net):
@@ -48,6 +46,9 @@ def torch_scorer(net):
 
 def labels_for(p, t_hi, t_lo):
     return np.where(p >= t_hi, "ai", np.where(p <= t_lo, "real", "inconclusive"))
+
+
+FORMATS = {}
 
 
 def metrics(run, nonphoto_dir, refit=True):
@@ -92,7 +93,9 @@ def metrics(run, nonphoto_dir, refit=True):
     prob = lambda z: C.sigmoid(a * np.asarray(z, float) + b)
     T_hi = float(prob(t_hi_logit))
     T_lo = float(prob(t_lo_logit))
-    res = {"run": os.path.basename(run.rstrip("/")), "arch": ck["arch"], "params": n_params(net),
+    res = {"run": os.path.basename(run.rstrip("/")), "arch": (ck["arch"] if ck["arch"] != "ensemble" else
+                                                              f"ensemble: mean logit of {len(ck['members'])} x {ck['member_arch']} (seeds {ck['args']['seed']})"),
+           "params": n_params(net),
            "train_args": ck["args"],
            "calibration": {"method": "platt", "a": a, "b": b, "fitted_on": "calib split, native",
                            "n_real": len(cr), "n_fake": len(cf),
@@ -132,6 +135,12 @@ def metrics(run, nonphoto_dir, refit=True):
                 f = np.concatenate(v)
                 cres[k] = {"n": len(f), "auc": E.auc(tr, f), "tpr_at_T_ai": float(np.mean(prob(f) >= T_hi)),
                            "tpr_at_test_5pct_fpr_oracle": float(np.mean(f >= t_or))}
+        # held-out fakes by file format (kolors 22/35 and kandinsky3 11/11 are JPEG q75 4:2:0)
+        cres["heldout_fakes_by_format"] = {}
+        for fmt in ("PNG", "JPEG"):
+            f = np.array([sc[cond][p] for p, m in meta.items() if m["split"] == "test" and m["y"] == 1
+                          and FORMATS.get(m["path"]) == fmt and sc[cond].get(p) is not None], float)
+            cres["heldout_fakes_by_format"][fmt] = {"n": len(f), "auc": E.auc(tr, f)}
         # seen generators (held-out images of training sources) vs test reals
         sf = sel("calib", 1, cond)
         cres["seen_generators_heldout_images"] = {"n": len(sf), "auc_vs_test_reals": E.auc(tr, sf),
@@ -269,6 +278,8 @@ def main():
     ap.add_argument("--data", default=C.default_shared("data/cls"))
     a = ap.parse_args()
     torch.set_num_threads(1)
+    import csv
+    FORMATS.update({r["path"]: r["format"] for r in csv.DictReader(open(os.path.join(a.data, "manifest.csv")))})
     allres = {}
     for r in a.runs:
         res, net, ck = metrics(r, a.nonphoto)
@@ -306,7 +317,7 @@ def main():
                        {"ai": res["thresholds"]["ai"], "real": res["thresholds"]["real"]}),
         "labels": ["real", "ai"],
         "architecture": {"arch": res["arch"], "params": res["params"], "onnx_opset": 17,
-                         "onnx_vs_torch_max_abs_diff": diff, "description": Net.__doc__ or ""},
+                         "onnx_vs_torch_max_abs_diff": diff, "description": DESCRIPTION.get(ck["arch"], "")},
         "training": {
             "data": "hallmark shared pool ../shared/data/cls (see its README); training split only",
             "fake_sources": C.TRAIN_FAKE + (["extra TAEF2 pairs (make_pairs.py) from training-split real photos"] if targs.get("extra_pairs") else []),
@@ -318,8 +329,11 @@ def main():
             "batch": f"{targs['batch_pairs']} aligned pairs (same crop + augmentation on both halves) + {targs['batch_other']} other fakes + {targs['batch_other']} other reals",
             "loss": "BCE + 0.5 * softplus(logit_real_half - logit_fake_half) on aligned pairs",
             "optimizer": f"AdamW lr {targs['lr']} one-cycle, wd 1e-4",
-            "augmentations": {"both_classes": "random 128 crop at native resolution, hflip, grayscale p=0.15, JPEG q65-100 p=0.5 (4:4:4 or 4:2:0, random grid phase)",
+            "augmentations": {"both_classes": f"random {C.CROP} crop at native resolution, hflip, grayscale p=0.15, JPEG q{targs.get('q_lo', 65)}-{targs.get('q_hi', 100)} "
+                                              f"(4:4:4 or 4:2:0, random grid phase): p={targs.get('p_jpeg_fake', 0.5)} for aligned pairs (same draw on both halves) and other fakes, "
+                                              f"p={targs.get('p_jpeg_real', 0.5)} for other reals",
                               "real_only_hard_negatives": f"resample p={targs['p_resample_real']}: x0.5-0.9 or x1.1-2.0 (bilinear/bicubic/lanczos), then the JPEG above"},
+            "extra_pairs": targs.get("extra_pairs"),
             "command": "python models/training/run_all.py --out models/",
         },
         "evaluation": {k: v for k, v in res.items() if k in ("conditions", "non_photos", "real_sources_native")},
@@ -335,12 +349,15 @@ def main():
     card["evaluation"]["calibration_fit"] = res["calibration"]
     card["evaluation"]["thresholds_from_calib"] = res["thresholds"]
     if a.abstain:
+        nat = res["conditions"]["native"]
         card["thresholds_note"] = (
-            "ABSTAINING: the shipped thresholds (ai=1.0, real=0.0) make every label 'inconclusive'. The thresholds "
-            "fitted on the calib split (evaluation.thresholds_from_calib) labelled too many held-out real photos 'ai' "
-            "and held-out fakes were not separated from real photos (AUC < 0.5; see evaluation.conditions), so the "
-            "label would mislead. The score is still the Platt-calibrated p_ai, fitted on the calib split; treat it "
-            "as weak, uncalibrated-for-unseen-generators evidence.")
+            "ABSTAINING: the shipped thresholds (ai=1.0, real=0.0) make every label 'inconclusive'. With the thresholds "
+            "fitted on the calib split (evaluation.thresholds_from_calib) the held-out numbers are: AUC "
+            f"{nat['all_heldout']['auc']:.2f} (goal 0.90), 'ai' for {nat['all_heldout']['tpr_at_T_ai']:.0%} of held-out fakes "
+            f"and {nat['real_photo_fpr_at_T_ai']:.0%} of {nat['n_real_photos']} held-out real photos, "
+            f"{res['non_photos']['fpr_at_T_ai']:.0%} of non-photos: too weak, on too few images, for a label. "
+            "The score is still the Platt-calibrated p_ai, fitted on the calib split; treat it as weak, "
+            "uncalibrated-for-unseen-generators evidence.")
     json.dump(card, open(os.path.join(a.out, a.name + ".card.json"), "w"), indent=1)
     json.dump({"card": a.name + ".card.json"}, open(os.path.join(a.out, "default.json"), "w"), indent=1)
     gdir = os.path.join(a.out, "training", "golden")

@@ -109,6 +109,10 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--prescale", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="first downscale each source photo by a seeded factor in [LO, HI] (PIL box filter, "
+                         "antialiased), so the real half carries no JPEG block grid or demosaicing pattern "
+                         "from its source; the TAEF2 half is made from that clean crop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     enc, dec = load_taef2(a.weights)
@@ -134,6 +138,12 @@ def main():
     s = a.size
     for r in sorted(train, key=lambda r: r["path"]):
         im = C.decode_rgb(os.path.join(a.data, r["path"]))
+        tag = ""
+        if a.prescale:
+            f = rng.uniform(*a.prescale)
+            h0, w0 = im.shape[:2]
+            im = np.asarray(Image.fromarray(im).resize((int(round(w0 * f)), int(round(h0 * f))), Image.BOX))
+            tag = f"__s{int(round(f * 100))}"
         h, w = im.shape[:2]
         if min(h, w) < s:
             continue
@@ -142,7 +152,7 @@ def main():
         for j in range(k):
             x = rng.randrange(0, (w - s) // 16 + 1) * 16
             y = rng.randrange(0, (h - s) // 16 + 1) * 16
-            stem = f"{r['source']}__{os.path.basename(r['path']).rsplit('.', 1)[0]}__{x}_{y}"
+            stem = f"{r['source']}__{os.path.basename(r['path']).rsplit('.', 1)[0]}{tag}__{x}_{y}"
             fo = os.path.join(a.out, "fake", stem + ".png")
             if os.path.exists(fo):
                 continue

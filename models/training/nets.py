@@ -143,5 +143,39 @@ class Net(nn.Module):
         return self.body(self.front(x))
 
 
+class Ensemble(nn.Module):
+    """Mean of the members' logits (N x 1). With mean_logit aggregation the
+    image score equals the mean of the members' image scores."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members], 0).mean(0)
+
+
+def build(ck, size=128):
+    """Net (or Ensemble) from a train.py / ensemble.py checkpoint dict."""
+    if ck["arch"] == "ensemble":
+        ms = []
+        for m in ck["members"]:
+            n = Net(m["arch"], size)
+            n.load_state_dict(m["state_dict"])
+            ms.append(n)
+        return Ensemble(ms)
+    n = Net(ck["arch"], size)
+    n.load_state_dict(ck["state_dict"])
+    return n
+
+
+DESCRIPTION = {
+    "fft": "luma (ITU-R 601) of the 128 px crop, mean removed -> log-magnitude 2-D DFT (fftshifted; DFT as fixed "
+           "cos/sin matmuls, ONNX-safe) -> 6 conv-BN-ReLU layers (8-16-32-64-96-96, four stride-2) -> global mean -> linear",
+    "srm_y": "luma -> fixed SRM high-pass bank (1st/2nd order, KV 5x5) clipped to +-3 -> 6 conv-BN-ReLU layers -> global mean -> linear",
+    "npr_y": "luma -> neighbouring-pixel residual x - up2(down2(x)) -> 6 conv-BN-ReLU layers -> global mean -> linear",
+}
+
+
 def n_params(m):
     return sum(p.numel() for p in m.parameters())

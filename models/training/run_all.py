@@ -3,8 +3,10 @@
   python models/training/run_all.py --out models/ [--data ../shared/data/cls] [--work runs]
 
 1. make_pairs.py  extra TAEF2 real/fake pairs from training-split photos
+                  (256 px as-is, and 192 px from downscaled photos: "clean" pairs)
 2. nonphoto.py    the non-photo false-positive test set
-3. train.py       the architectures compared (seed 0), and the shipped config
+3. train.py       the architectures compared, and the shipped config
+   ensemble.py    seed ensembles (mean logit)
 4. finalize.py    calibration on the calib split, held-out metrics, ONNX
                   export, model card, golden file, comparison.json
 Each step skips work already done in --work (delete the folder to redo all).
@@ -21,6 +23,11 @@ sys.path.insert(0, HERE)
 import common as C  # noqa: E402
 
 # (run name, extra train.py args). "ship" is the exported model.
+# "clean" recipe (_c runs): extra pairs made from *downscaled* training photos (make_pairs.py
+# --prescale 0.5 0.75, 192 px), so neither half of a pair carries its source's JPEG grid, and
+# JPEG q70-98 with p=0.7 on pairs (same draw on both halves) and other fakes, p=0.4 on other reals.
+CLEAN = ["--extra-pairs", "{work}/pairs_clean", "--batch-pairs", "12", "--batch-other", "6",
+         "--p-jpeg-fake", "0.7", "--p-jpeg-real", "0.4", "--q-lo", "70", "--q-hi", "98"]
 COMMON = ["--extra-pairs", "{work}/pairs", "--batch-pairs", "12", "--batch-other", "6"]
 PAIRS_ONLY = ["--extra-pairs", "{work}/pairs", "--batch-pairs", "14", "--batch-other", "4",
               "--batch-other-fake", "0", "--reals-from", "pairs"]
@@ -34,8 +41,19 @@ RUNS = [
     # aligned pairs only (+ resampled real halves as hard negatives)
     ("npr_y_p", ["--arch", "npr_y", "--iters", "1400"] + PAIRS_ONLY),
     ("srm_y_p", ["--arch", "srm_y", "--iters", "1400"] + PAIRS_ONLY),
+    # clean recipe: luma SRM, luma NPR, and the log-magnitude spectrum front end (3 seeds)
+    ("srm_y_c", ["--arch", "srm_y", "--iters", "1400"] + CLEAN),
+    ("npr_y_c", ["--arch", "npr_y", "--iters", "1400"] + CLEAN),
+    ("fft_c", ["--arch", "fft", "--iters", "1400"] + CLEAN),
+    ("fft_c_s1", ["--arch", "fft", "--iters", "1400", "--seed", "1"] + CLEAN),
+    ("fft_c_s2", ["--arch", "fft", "--iters", "1400", "--seed", "2"] + CLEAN),
+    # spectrum front end with the srm_y_j recipe (is it the recipe or the input?)
+    ("fft_j", ["--arch", "fft", "--iters", "1400"] + COMMON),
 ]
-SHIP = "srm_y_j"  # highest calib AUC (never chosen by test numbers); see README.md
+# seed ensembles (mean logit of the members; ensemble.py)
+ENSEMBLES = [("fft_c_ens", ["fft_c", "fft_c_s1", "fft_c_s2"])]
+SHIP = "fft_c_s1"  # highest calib AUC of all runs and ensembles (never chosen by test numbers); see README.md
+SHIP_ARGS = ["--abstain", "--version", "0.2.0"]
 
 
 def sh(args):
@@ -56,16 +74,28 @@ def main():
     if not os.path.exists(os.path.join(w, "pairs", "done")):
         sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, "pairs"), "--size", "256"])
         open(os.path.join(w, "pairs", "done"), "w").close()
+    if not os.path.exists(os.path.join(w, "pairs_clean", "done")):
+        sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, "pairs_clean"), "--size", "192",
+            "--prescale", "0.5", "0.75", "--per-color", "4", "--per-gray", "2"])
+        open(os.path.join(w, "pairs_clean", "done"), "w").close()
     sh([py, os.path.join(HERE, "nonphoto.py"), "--out", os.path.join(w, "nonphoto")])
-    runs = [r for r in RUNS if r[0] == SHIP or not a.skip_compare]
+    ens = dict(ENSEMBLES)
+    need = set(ens.get(SHIP, [SHIP]))
+    runs = [r for r in RUNS if r[0] in need or not a.skip_compare]
     for name, args in runs:
         out = os.path.join(w, name)
         if os.path.exists(os.path.join(out, "scores.json")):
             continue
         args = [x.replace("{work}", w) for x in args]
         sh([py, os.path.join(HERE, "train.py"), "--data", a.data, "--out", out, "--seed", "0"] + args)
+    names = [n for n, _ in runs]
+    for name, members in ENSEMBLES:
+        if a.skip_compare and name != SHIP:
+            continue
+        sh([py, os.path.join(HERE, "ensemble.py"), "--out", os.path.join(w, name), "--runs"] + [os.path.join(w, m) for m in members])
+        names.append(name)
     sh([py, os.path.join(HERE, "finalize.py"), "--data", a.data, "--nonphoto", os.path.join(w, "nonphoto"),
-        "--out", a.out, "--runs"] + [os.path.join(w, n) for n, _ in runs] + ["--ship", os.path.join(w, SHIP), "--abstain", "--version", "0.1.0"])
+        "--out", a.out, "--runs"] + [os.path.join(w, n) for n in names] + ["--ship", os.path.join(w, SHIP)] + SHIP_ARGS)
 
 
 if __name__ == "__main__":

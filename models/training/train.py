@@ -30,8 +30,17 @@ DEFAULT_DATA = C.default_shared("data/cls")
 FAKE_SOURCE_W = {"sd2_stability_assets": 0.55, "stylegan2_photo_tiles": 0.2, "ldm_txt2img_compvis": 0.25}
 
 
-def load_extra_pairs(extra_dir):
-    """Extra TAEF2 pairs made by make_pairs.py: extra_dir/{real,fake}/<stem>.png."""
+def load_extra_pairs(extra_dirs):
+    """Extra TAEF2 pairs made by make_pairs.py: <dir>/{real,fake}/<stem>.png for each dir."""
+    rows = []
+    if isinstance(extra_dirs, str):
+        extra_dirs = [extra_dirs]
+    for extra_dir in extra_dirs or []:
+        rows += _load_extra_dir(extra_dir)
+    return rows
+
+
+def _load_extra_dir(extra_dir):
     rows = []
     if not extra_dir or not os.path.isdir(os.path.join(extra_dir, "fake")):
         return rows
@@ -76,7 +85,9 @@ def build_pools(data_dir, extra_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--extra-pairs", default=None, help="folder from make_pairs.py")
+    ap.add_argument("--extra-pairs", default=None, nargs="+", help="folder(s) from make_pairs.py")
+    ap.add_argument("--q-lo", type=int, default=65, help="JPEG augmentation quality range")
+    ap.add_argument("--q-hi", type=int, default=100)
     ap.add_argument("--arch", default="npr")
     ap.add_argument("--out", required=True)
     ap.add_argument("--iters", type=int, default=1500)
@@ -121,7 +132,7 @@ def main():
         return cache[p]
 
     rng = random.Random(a.seed)
-    aug = C.Augmenter(p_resample_real=a.p_resample_real)
+    aug = C.Augmenter(p_resample_real=a.p_resample_real, q_range=(a.q_lo, a.q_hi))
     net = Net(a.arch, C.CROP)
     log("params", n_params(net))
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
