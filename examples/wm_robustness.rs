@@ -5,7 +5,9 @@
 //!
 //! `cargo run --example wm_robustness -- [--limit N] [--attacks a,b] [--jobs J] PATH...`
 //! (PATH: image files or folders, searched recursively; `--fp-only` only
-//! runs detection on the unmarked files and counts false positives.)
+//! runs detection on the unmarked files and counts false positives;
+//! `--upscale F` resizes every input by F first, e.g. 2.5 to test
+//! multi-megapixel images.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
@@ -58,6 +60,7 @@ fn main() {
     let mut jobs = 1usize;
     let mut verbose = false;
     let mut fp_only = false;
+    let mut upscale = 1.0f32;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--limit" => {
@@ -74,6 +77,7 @@ fn main() {
             }
             "-v" => verbose = true,
             "--fp-only" => fp_only = true,
+            "--upscale" => upscale = args.next().and_then(|v| v.parse().ok()).unwrap_or(1.0),
             _ => paths.push(PathBuf::from(a)),
         }
     }
@@ -104,6 +108,7 @@ fn main() {
             .map(|(i, f)| {
                 let name = f.display().to_string();
                 let img = match hallmark::media::decode_file(f, &Default::default()) {
+                    Ok(i) if upscale != 1.0 => hallmark::watermark::attacks::resize(&i, upscale),
                     Ok(i) => i,
                     Err(e) => {
                         return Row {

@@ -68,6 +68,14 @@ fn parabolic(l: f32, c: f32, r: f32) -> f64 {
     }
 }
 
+/// Frequency bands of the channel estimate (equal widths in radius).
+const BANDS: usize = 6;
+
+fn band(c: &super::pattern::Coef) -> usize {
+    let r = f64::from(c.kx).hypot(f64::from(c.ky));
+    (((r - 5.0) / (23.0 / BANDS as f64)).floor().max(0.0) as usize).min(BANDS - 1)
+}
+
 /// Orientation, offset and soft chips for one folded tile.
 fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     let n = TILE;
@@ -112,14 +120,33 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     let at = |x: usize, y: usize| re[(y % n) * n + (x % n)];
     let ox = px as f64 + parabolic(at(px + n - 1, py), at(px, py), at(px + 1, py));
     let oy = py as f64 + parabolic(at(px, py + n - 1), at(px, py), at(px, py + 1));
-    let mut soft = vec![0f32; CODED_BITS];
     let step = std::f64::consts::TAU / n as f64;
-    for (i, c) in layout.payload.iter().enumerate() {
+    let value = |c: &super::pattern::Coef| {
         let ph = step * (f64::from(c.kx) * ox + f64::from(c.ky) * oy);
         let ramp = Complex32::new(ph.cos() as f32, ph.sin() as f32);
-        let v = spec[c.index()] * ramp * c.rot.conj();
+        (spec[c.index()] * ramp * c.rot.conj()).re
+    };
+    // Channel estimate: the pilot's mean value per frequency band says how
+    // much of the mark each band still holds (JPEG, blur and resampling
+    // take the high bands first); each payload coefficient is weighted by
+    // its band's log-likelihood scale before decoding.
+    let mut sums = [(0f32, 0usize); BANDS];
+    for c in &layout.pilot {
+        let b = band(c);
+        sums[b].0 += value(c);
+        sums[b].1 += 1;
+    }
+    let weights: Vec<f32> = sums
+        .iter()
+        .map(|&(t, k)| {
+            let m = (t / k.max(1) as f32).clamp(0.0, 0.95);
+            m / (0.5 * (1.0 - m * m)).max(0.05)
+        })
+        .collect();
+    let mut soft = vec![0f32; CODED_BITS];
+    for (i, c) in layout.payload.iter().enumerate() {
         if let Some(s) = soft.get_mut(i / COEFS_PER_CHIP) {
-            *s += v.re;
+            *s += weights[band(c)] * value(c);
         }
     }
     Some(Sync {
