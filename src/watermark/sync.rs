@@ -123,7 +123,7 @@ fn canonical(v: [f64; 2]) -> [f64; 2] {
 /// ([`template`]), then up to `max_auto` from the autocorrelation peaks
 /// (which also cover rotations beyond the matcher's range).
 pub fn candidates(p: &Plane, max_auto: usize, max_comb: usize) -> Vec<Lattice> {
-    let d = if p.w.min(p.h) >= 400 { 2usize } else { 1 };
+    let d = if p.w.min(p.h) >= 520 { 2usize } else { 1 };
     let a = if d == 2 { shrink(p, 2) } else { p.clone() };
     let df = d as f64;
     let lag_max = (LAG_MAX / df).min(0.7 * a.w.min(a.h) as f64);
