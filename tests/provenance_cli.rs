@@ -308,6 +308,18 @@ fn durable_credentials_tie_the_watermark_to_the_manifest() {
         report.contains("matching the manifest's soft binding"),
         "{report}"
     );
+    // Watermarking an already signed image keeps its manifest as the parent.
+    let again = s.dir.path().join("durable2.png");
+    let o = sign_cmd(&s, &out, &again)
+        .arg("--watermark")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, v2) = verify_json(&s, &again, &[]);
+    assert_eq!(code, 0, "{v2}");
+    let parent = &v2["manifest"]["ingredients"][0];
+    assert_eq!(parent["relationship"], "parentOf", "{v2}");
+    assert_eq!(parent["manifest"].as_str(), Some(id.as_str()), "{v2}");
     // ...and survives losing the manifest to a JPEG re-encode.
     let img = image::open(&out).unwrap().to_rgb8();
     let stripped = s.dir.path().join("stripped.jpg");
