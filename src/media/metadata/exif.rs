@@ -191,67 +191,51 @@ fn user_comment(v: &[u8], big_endian: bool) -> Option<String> {
 pub(crate) mod tests {
     use super::*;
 
+    /// One IFD at file offset `at`: its entries, a zero next-IFD link, then
+    /// the values longer than 4 bytes. Returns the bytes and, per entry, the
+    /// offset of its 4-byte value field within them.
+    fn ifd(at: usize, entries: &[(u16, u16, &[u8])]) -> (Vec<u8>, Vec<usize>) {
+        let mut out = (entries.len() as u16).to_le_bytes().to_vec();
+        let mut blob = Vec::new();
+        let mut data_off = at + 2 + 12 * entries.len() + 4;
+        let mut value_fields = Vec::new();
+        for (tag, typ, v) in entries {
+            out.extend(tag.to_le_bytes());
+            out.extend(typ.to_le_bytes());
+            out.extend((v.len() as u32).to_le_bytes());
+            value_fields.push(out.len());
+            if v.len() <= 4 {
+                let mut inline = v.to_vec();
+                inline.resize(4, 0);
+                out.extend(inline);
+            } else {
+                out.extend((data_off as u32).to_le_bytes());
+                blob.extend_from_slice(v);
+                data_off += v.len();
+            }
+        }
+        out.extend(0u32.to_le_bytes());
+        out.extend(blob);
+        (out, value_fields)
+    }
+
     /// Build a little-endian TIFF with the given IFD0 ASCII tags and optional
     /// Exif-IFD ASCII/UNDEFINED tags (used by the metadata tests too).
     pub(crate) fn build_tiff(ifd0: &[(u16, &[u8])], exif: &[(u16, u16, &[u8])]) -> Vec<u8> {
         let mut out = b"II*\0".to_vec();
         out.extend(8u32.to_le_bytes());
-        let n0 = ifd0.len() + usize::from(!exif.is_empty());
-        let ifd0_len = 2 + 12 * n0 + 4;
-        let mut data_off = 8 + ifd0_len;
-        let mut entries = Vec::new();
-        let mut blob = Vec::new();
-        let mut push =
-            |tag: u16, typ: u16, v: &[u8], entries: &mut Vec<u8>, data_off: &mut usize| {
-                entries.extend(tag.to_le_bytes());
-                entries.extend(typ.to_le_bytes());
-                entries.extend((v.len() as u32).to_le_bytes());
-                if v.len() <= 4 {
-                    let mut inline = v.to_vec();
-                    inline.resize(4, 0);
-                    entries.extend(inline);
-                } else {
-                    entries.extend((*data_off as u32).to_le_bytes());
-                    blob.extend_from_slice(v);
-                    *data_off += v.len();
-                }
-            };
-        for (tag, v) in ifd0 {
-            push(*tag, 2, v, &mut entries, &mut data_off);
-        }
-        let exif_ptr_at = entries.len();
+        let mut entries: Vec<(u16, u16, &[u8])> = ifd0.iter().map(|(t, v)| (*t, 2, *v)).collect();
         if !exif.is_empty() {
-            push(0x8769, 4, &[0, 0, 0, 0], &mut entries, &mut data_off);
+            // The Exif IFD pointer, patched once the Exif IFD's offset is known.
+            entries.push((0x8769, 4, &[0, 0, 0, 0]));
         }
-        out.extend((n0 as u16).to_le_bytes());
-        out.extend(&entries);
-        out.extend(0u32.to_le_bytes());
-        out.extend(&blob);
+        let (first, fields) = ifd(8, &entries);
+        out.extend(&first);
         if !exif.is_empty() {
-            let exif_ifd = out.len();
-            let p = 8 + 2 + exif_ptr_at + 8;
-            out[p..p + 4].copy_from_slice(&(exif_ifd as u32).to_le_bytes());
-            let mut entries = Vec::new();
-            let mut blob2 = Vec::new();
-            let mut off = exif_ifd + 2 + 12 * exif.len() + 4;
-            for (tag, typ, v) in exif {
-                entries.extend(tag.to_le_bytes());
-                entries.extend(typ.to_le_bytes());
-                entries.extend((v.len() as u32).to_le_bytes());
-                if v.len() <= 4 {
-                    let mut inline = v.to_vec();
-                    inline.resize(4, 0);
-                    entries.extend(inline);
-                } else {
-                    entries.extend((off as u32).to_le_bytes());
-                    blob2.extend_from_slice(v);
-                    off += v.len();
-                }
-            }
-            out.extend((exif.len() as u16).to_le_bytes());
-            out.extend(entries);
-            out.extend(0u32.to_le_bytes());
-            out.extend(blob2);
+            let exif_at = out.len();
+            let p = 8 + fields[fields.len() - 1];
+            out[p..p + 4].copy_from_slice(&(exif_at as u32).to_le_bytes());
+            out.extend(ifd(exif_at, exif).0);
         }
         out
     }
