@@ -20,12 +20,19 @@ pub struct Args {
     /// Images to check, or folders (their images, recursively, in name order).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Folder of trusted root certificates / public keys (default: keys/ if it exists).
-    #[arg(long, value_name = "DIR")]
-    trust: Option<PathBuf>,
     /// Print one JSON object per file.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+/// The options `check` and `scan` share: trust store and classifier.
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// Folder of trusted root certificates / public keys (default: keys/ if it exists).
+    #[arg(long, value_name = "DIR")]
+    trust: Option<PathBuf>,
     /// Classifier model (ONNX, with its model card beside it).
     #[arg(long, value_name = "M")]
     model: Option<PathBuf>,
@@ -37,25 +44,20 @@ pub struct Args {
     no_classifier: bool,
 }
 
-impl Args {
-    pub(crate) fn check_options(
-        trust: Option<PathBuf>,
-        model: Option<PathBuf>,
-        ort_lib: Option<PathBuf>,
-        no_classifier: bool,
-    ) -> CheckOptions {
+impl EngineArgs {
+    pub(crate) fn options(self) -> CheckOptions {
         CheckOptions {
-            trust,
-            model,
-            ort_lib,
-            no_classifier,
+            trust: self.trust,
+            model: self.model,
+            ort_lib: self.ort_lib,
+            no_classifier: self.no_classifier,
             ..CheckOptions::default()
         }
     }
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
-    let opts = Args::check_options(a.trust, a.model, a.ort_lib, a.no_classifier);
+    let opts = a.engines.options();
     let checker = Checker::new(&opts).context("cannot set up the checks")?;
     let mut failed = 0usize;
     for (i, work) in inputs(&a.files).enumerate() {

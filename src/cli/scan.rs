@@ -37,18 +37,8 @@ pub struct Args {
     /// Replace OUT if it exists.
     #[arg(long, requires = "output")]
     force: bool,
-    /// Folder of trusted root certificates / public keys (default: keys/ if it exists).
-    #[arg(long, value_name = "DIR")]
-    trust: Option<PathBuf>,
-    /// Classifier model (ONNX, with its model card beside it).
-    #[arg(long, value_name = "M")]
-    model: Option<PathBuf>,
-    /// Path to the ONNX Runtime shared library.
-    #[arg(long, value_name = "LIB")]
-    ort_lib: Option<PathBuf>,
-    /// Do not run the classifier.
-    #[arg(long)]
-    no_classifier: bool,
+    #[command(flatten)]
+    engines: super::check::EngineArgs,
     /// No progress bar and no summary table.
     #[arg(short, long)]
     quiet: bool,
@@ -61,7 +51,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     if a.jobs == Some(0) {
         anyhow::bail!("--jobs must be at least 1");
     }
-    let opts = super::check::Args::check_options(a.trust, a.model, a.ort_lib, a.no_classifier);
+    let opts = a.engines.options();
     let checker = Checker::new(&opts).context("cannot set up the checks")?;
 
     let mode = if a.resume {
