@@ -9,7 +9,7 @@ use rustfft::num_complex::Complex32;
 use super::coding::{self, CODED_BITS};
 use super::fft2::Fft2;
 use super::fold::fold;
-use super::pattern::{Layout, COEFS_PER_CHIP, TILE};
+use super::pattern::{Coef, Layout, COEFS_PER_CHIP, R_HI, R_LO, TILE};
 use super::plane::{luma_downsampled, whiten};
 use super::stats::max_of_normals_sf;
 use super::sync::{self, Lattice};
@@ -71,9 +71,10 @@ fn parabolic(l: f32, c: f32, r: f32) -> f64 {
 /// Frequency bands of the channel estimate (equal widths in radius).
 const BANDS: usize = 6;
 
-fn band(c: &super::pattern::Coef) -> usize {
+fn band(c: &Coef) -> usize {
     let r = f64::from(c.kx).hypot(f64::from(c.ky));
-    (((r - 5.0) / (23.0 / BANDS as f64)).floor().max(0.0) as usize).min(BANDS - 1)
+    let width = f64::from(R_HI - R_LO) / BANDS as f64;
+    (((r - f64::from(R_LO)) / width).floor().max(0.0) as usize).min(BANDS - 1)
 }
 
 /// Orientation, offset and soft chips for one folded tile.
@@ -83,15 +84,7 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     for q in 0..4 {
         let mut spec = rotate(tile, q);
         fft.forward(&mut spec);
-        // Phase-only: every coefficient votes with unit weight.
-        for c in spec.iter_mut() {
-            let m = c.norm();
-            *c = if m > 1e-12 {
-                *c / m
-            } else {
-                Complex32::new(0.0, 0.0)
-            };
-        }
+        phase_only(&mut spec);
         let mut corr: Vec<Complex32> = spec
             .iter()
             .zip(&layout.pilot_spectrum)
@@ -120,12 +113,7 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     let at = |x: usize, y: usize| re[(y % n) * n + (x % n)];
     let ox = px as f64 + parabolic(at(px + n - 1, py), at(px, py), at(px + 1, py));
     let oy = py as f64 + parabolic(at(px, py + n - 1), at(px, py), at(px, py + 1));
-    let step = std::f64::consts::TAU / n as f64;
-    let value = |c: &super::pattern::Coef| {
-        let ph = step * (f64::from(c.kx) * ox + f64::from(c.ky) * oy);
-        let ramp = Complex32::new(ph.cos() as f32, ph.sin() as f32);
-        (spec[c.index()] * ramp * c.rot.conj()).re
-    };
+    let value = |c: &Coef| projection(&spec, c, [ox, oy]);
     // Channel estimate: the pilot's mean value per frequency band says how
     // much of the mark each band still holds (JPEG, blur and resampling
     // take the high bands first); each payload coefficient is weighted by
@@ -159,22 +147,41 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
 }
 
 /// The soft chips of a folded tile whose geometry is known (no rotation,
-/// zero offset), exactly as [`synchronise`] reads them: the embedder's view
-/// of what the detector will see.
+/// zero offset), read as [`synchronise`] reads them but without its channel
+/// weights: the embedder's view of what the detector will see.
 pub(crate) fn chips_at_origin(tile: &[f32], layout: &Layout, fft: &Fft2) -> Vec<f32> {
     let mut spec = rotate(tile, 0);
     fft.forward(&mut spec);
+    phase_only(&mut spec);
     let mut soft = vec![0f32; CODED_BITS];
     for (i, c) in layout.payload.iter().enumerate() {
-        let x = spec[c.index()];
-        let m = x.norm();
-        if m > 1e-12 {
-            if let Some(s) = soft.get_mut(i / COEFS_PER_CHIP) {
-                *s += (x * c.rot.conj()).re / m;
-            }
+        if let Some(s) = soft.get_mut(i / COEFS_PER_CHIP) {
+            *s += projection(&spec, c, [0.0, 0.0]);
         }
     }
     soft
+}
+
+/// Normalise every coefficient to unit magnitude (phase-only correlation:
+/// each coefficient votes with the same weight).
+fn phase_only(spec: &mut [Complex32]) {
+    for c in spec.iter_mut() {
+        let m = c.norm();
+        *c = if m > 1e-12 {
+            *c / m
+        } else {
+            Complex32::new(0.0, 0.0)
+        };
+    }
+}
+
+/// Coefficient `c` of a tile spectrum, shifted back by the tile `offset`
+/// and projected on its key phase: positive when it carries +1.
+fn projection(spec: &[Complex32], c: &Coef, offset: [f64; 2]) -> f32 {
+    let step = std::f64::consts::TAU / TILE as f64;
+    let ph = step * (f64::from(c.kx) * offset[0] + f64::from(c.ky) * offset[1]);
+    let ramp = Complex32::new(ph.cos() as f32, ph.sin() as f32);
+    (spec[c.index()] * ramp * c.rot.conj()).re
 }
 
 fn wrap_degrees(d: f64) -> f64 {

@@ -16,9 +16,10 @@ use super::prng::Prng;
 
 /// Tile side at the working resolution, in pixels.
 pub const TILE: usize = 128;
-/// Inner and outer radius of the coefficient annulus, in cycles per tile.
-const R_LO: f32 = 5.0;
-const R_HI: f32 = 28.0;
+/// Inner radius of the coefficient annulus, in cycles per tile.
+pub const R_LO: f32 = 5.0;
+/// Outer radius of the annulus.
+pub const R_HI: f32 = 28.0;
 /// DFT coefficients per coded bit.
 pub const COEFS_PER_CHIP: usize = 3;
 const LAYOUT_DOMAIN: u64 = 0x4C41_594F_5554_0001;

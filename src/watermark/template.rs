@@ -67,13 +67,6 @@ impl Spectrum {
 
     /// Running maximum over a (2r+1)^2 square (with wrap-around).
     fn dilated(&self, r: usize) -> Spectrum {
-        if r == 0 {
-            return Spectrum {
-                data: self.data.clone(),
-                fw: self.fw,
-                fh: self.fh,
-            };
-        }
         let (w, h) = (self.fw, self.fh);
         let mut tmp = vec![0f32; w * h];
         for y in 0..h {
