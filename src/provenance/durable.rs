@@ -12,10 +12,9 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::container;
 use super::sign::{new_manifest_id, sign_prepared, SignOptions, Signed};
 use crate::error::{Error, Result};
-use crate::media::{decode, encode, read_file, Format};
+use crate::media::{decode, encode, Format};
 use crate::watermark::{self, EmbedOptions};
 
 /// The soft-binding algorithm name recorded in manifests.
@@ -65,8 +64,8 @@ pub struct Durable {
 /// `opts.manifest_id`), then sign the watermarked image into `output`. The
 /// image is re-encoded in its own format (JPEG at quality 95, PNG and WebP
 /// lossless); metadata of the input (EXIF, XMP) is not carried over. An
-/// input that already carries a manifest becomes the parent ingredient, so
-/// its history is kept.
+/// input that already carries a manifest becomes the parent ingredient
+/// ([`sign_prepared`]), so its history is kept.
 pub fn sign_durable(
     input: &std::path::Path,
     output: &std::path::Path,
@@ -74,13 +73,6 @@ pub fn sign_durable(
     wm: &EmbedOptions,
 ) -> Result<Durable> {
     let mut opts = opts.clone();
-    // Re-encoding drops a manifest the input already carries: keep its
-    // history by recording the input as the parent ingredient.
-    let original = read_file(input, &opts.limits)?;
-    if container::walk(&original, &opts.limits)?.has_manifest() {
-        opts.parents.insert(0, input.to_path_buf());
-    }
-    drop(original);
     let id = opts.manifest_id.clone().unwrap_or_else(new_manifest_id);
     let payload = payload_for(&id);
     opts.manifest_id = Some(id);
@@ -95,13 +87,13 @@ pub fn sign_durable(
     let limits = opts.limits;
     let mut psnr = 0.0;
     let signed = sign_prepared(input, output, &opts, |bytes| {
-        let format = Format::sniff(&bytes).ok_or_else(|| {
+        let format = Format::sniff(bytes).ok_or_else(|| {
             Error::Unsupported("not a recognised image format (JPEG, PNG, WebP)".into())
         })?;
-        let img = decode(&bytes, &limits)?;
+        let img = decode(bytes, &limits)?;
         let marked = watermark::embed(&img, payload, wm)?;
         psnr = watermark::psnr(&img, &marked);
-        encode(&marked, format)
+        encode(&marked, format).map(Some)
     })?;
     Ok(Durable {
         signed,

@@ -146,16 +146,18 @@ pub fn new_manifest_id() -> String {
 
 /// Sign `input` into `output` (atomically; the input is never modified).
 pub fn sign(input: &Path, output: &Path, opts: &SignOptions) -> Result<Signed> {
-    sign_prepared(input, output, opts, Ok)
+    sign_prepared(input, output, opts, |_| Ok(None))
 }
 
-/// [`sign`], with the input's bytes passed through `prepare` (e.g. to
-/// embed a watermark) before the manifest is bound to them.
+/// [`sign`], with the input's bytes passed through `prepare`, which
+/// returns new bytes to sign (e.g. with a watermark embedded) or `None` to
+/// sign them as read. New bytes lose any manifest the input carried, so
+/// such an input is recorded as the parent ingredient and its history kept.
 pub fn sign_prepared(
     input: &Path,
     output: &Path,
     opts: &SignOptions,
-    prepare: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+    prepare: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
 ) -> Result<Signed> {
     refuse_same_file(input, output)?;
     let sidecar = opts.sidecar.then(|| sidecar_path(output));
@@ -166,7 +168,20 @@ pub fn sign_prepared(
             }
         }
     }
-    let bytes = prepare(read_file(input, &opts.limits)?)?;
+    let read = read_file(input, &opts.limits)?;
+    let mut with_parent = None;
+    let bytes = match prepare(&read)? {
+        Some(new) => {
+            if container::walk(&read, &opts.limits)?.has_manifest() {
+                let mut o = opts.clone();
+                o.parents.insert(0, input.to_path_buf());
+                with_parent = Some(o);
+            }
+            new
+        }
+        None => read,
+    };
+    let opts = with_parent.as_ref().unwrap_or(opts);
     let title = opts
         .title
         .clone()
