@@ -1,6 +1,7 @@
-"""Seed ensemble of finished train.py runs: one checkpoint whose forward is the
-mean of the members' logits, and its scores.json (the mean of the members'
-image scores, exact for mean_logit aggregation).
+"""Mean-logit ensemble (seeds, or a mix of inputs) of finished train.py /
+train_image.py runs: one checkpoint whose forward is the mean of the members'
+logits, and its scores.json (the mean of the members' image scores, exact for
+mean_logit aggregation).
 
   python models/training/ensemble.py --runs runs/fft_c runs/fft_c_s1 runs/fft_c_s2 --out runs/fft_c_ens
 """
@@ -25,7 +26,7 @@ def main():
     args["out"] = a.out
     args["ensemble_of"] = list(a.runs)
     arch = sorted({c["arch"] for c in cks})
-    torch.save({"arch": "ensemble", "members": [{"arch": c["arch"], "state_dict": c["state_dict"]} for c in cks],
+    torch.save({"arch": "ensemble", "members": [{"arch": c["arch"], "state_dict": c["state_dict"], "args": c["args"]} for c in cks],
                 "member_arch": "+".join(arch), "args": args}, os.path.join(a.out, "model.pt"))
     ss = [json.load(open(os.path.join(r, "scores.json"))) for r in a.runs]
     meta = ss[0]["meta"]

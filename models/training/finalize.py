@@ -176,6 +176,36 @@ def summary_line(res):
 
 # ------------------------------------------------------------------ export
 
+def describe(ck):
+    """The card's architecture text; a mix lists its members."""
+    if ck["arch"] != "ensemble":
+        return DESCRIPTION.get(ck["arch"], "")
+    parts = [f"({i + 1}) {DESCRIPTION.get(m['arch'], m['arch'])}" for i, m in enumerate(ck["members"])]
+    return "mean of the logits of " + str(len(parts)) + " networks run on the same crops: " + "; ".join(parts)
+
+
+def recipe(arch, t):
+    """How one network was trained (train.py / train_image.py arguments), for the card."""
+    image_level = arch.startswith("fftavg")
+    unit = ("one augmented image region and k of its 128 px crops (k from 2/4/8/16 per step)" if image_level
+            else f"one random {C.CROP} px crop")
+    return {
+        "seed": t["seed"], "iterations": t["iters"],
+        "sample": unit,
+        "batch": f"{t['batch_pairs']} aligned pairs (same region/crop + augmentation on both halves) + "
+                 f"{t['batch_other']} other fakes + {t['batch_other']} other reals",
+        "loss": "BCE + 0.5 * softplus(logit_real_half - logit_fake_half) on aligned pairs",
+        "optimizer": f"AdamW lr {t['lr']} one-cycle, wd 1e-4",
+        "augmentations": {
+            "both_classes": f"native resolution, hflip, grayscale p=0.15, JPEG q{t.get('q_lo', 65)}-{t.get('q_hi', 100)} "
+                            f"(4:4:4 or 4:2:0, random grid phase): p={t.get('p_jpeg_fake', 0.5)} for aligned pairs "
+                            f"(same draw on both halves) and other fakes, p={t.get('p_jpeg_real', 0.5)} for other reals",
+            "real_only_hard_negatives": f"resample p={t['p_resample_real']}: x0.5-0.9 or x1.1-2.0 "
+                                        "(bilinear/bicubic/lanczos), then the JPEG above"},
+        "extra_pairs": t.get("extra_pairs"),
+    }
+
+
 def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -317,29 +347,22 @@ def main():
                        {"ai": res["thresholds"]["ai"], "real": res["thresholds"]["real"]}),
         "labels": ["real", "ai"],
         "architecture": {"arch": res["arch"], "params": res["params"], "onnx_opset": 17,
-                         "onnx_vs_torch_max_abs_diff": diff, "description": DESCRIPTION.get(ck["arch"], "")},
+                         "onnx_vs_torch_max_abs_diff": diff, "description": describe(ck)},
         "training": {
             "data": "hallmark shared pool ../shared/data/cls (see its README); training split only",
-            "fake_sources": C.TRAIN_FAKE + (["extra TAEF2 pairs (make_pairs.py) from training-split real photos"] if targs.get("extra_pairs") else []),
+            "fake_sources": C.TRAIN_FAKE + ["extra TAEF2 pairs (make_pairs.py) from training-split real photos"],
             "real_sources": C.TRAIN_REAL + ["debian_wallpaper_photos (half of the photos, by photo)"],
             "heldout_fake_sources": C.HELDOUT_FAKE, "heldout_real_sources": C.TEST_REAL + ["debian_wallpaper_photos (1/4)"],
             "calibration_split": C.CALIB_REAL + ["debian_wallpaper_photos (1/4)", "15% of training-source groups (pairs by stem)"],
             "excluded": C.EXCLUDED_FAKE,
-            "seed": targs["seed"], "iterations": targs["iters"],
-            "batch": f"{targs['batch_pairs']} aligned pairs (same crop + augmentation on both halves) + {targs['batch_other']} other fakes + {targs['batch_other']} other reals",
-            "loss": "BCE + 0.5 * softplus(logit_real_half - logit_fake_half) on aligned pairs",
-            "optimizer": f"AdamW lr {targs['lr']} one-cycle, wd 1e-4",
-            "augmentations": {"both_classes": f"random {C.CROP} crop at native resolution, hflip, grayscale p=0.15, JPEG q{targs.get('q_lo', 65)}-{targs.get('q_hi', 100)} "
-                                              f"(4:4:4 or 4:2:0, random grid phase): p={targs.get('p_jpeg_fake', 0.5)} for aligned pairs (same draw on both halves) and other fakes, "
-                                              f"p={targs.get('p_jpeg_real', 0.5)} for other reals",
-                              "real_only_hard_negatives": f"resample p={targs['p_resample_real']}: x0.5-0.9 or x1.1-2.0 (bilinear/bicubic/lanczos), then the JPEG above"},
-            "extra_pairs": targs.get("extra_pairs"),
+            **(recipe(ck["arch"], targs) if ck["arch"] != "ensemble" else
+               {"members": [dict(arch=m["arch"], **recipe(m["arch"], m.get("args", targs))) for m in ck["members"]]}),
             "command": "python models/training/run_all.py --out models/",
         },
         "evaluation": {k: v for k, v in res.items() if k in ("conditions", "non_photos", "real_sources_native")},
         "evaluation_notes": (
             "Image-level scores (crop grid + mean logit). AUC: held-out fakes vs held-out real photos "
-            "(cbsd68, skimage_sklearn photos, cset14 photos, 1/4 of debian photos). T_ai/T_real fitted on the calib "
+            "(ircnn_val20, skimage_sklearn photos, cset14 photos, 1/4 of debian photos). T_ai/T_real fitted on the calib "
             "split only, never on test. jpeg75/half: whole image re-encoded at q75 / resized 0.5x bicubic before the "
             "grid, same thresholds. sd1_compvis_assets and coreml_sd_apple share the SD KL-f8 VAE decoder with sd2 "
             "(a training source); kolors, kandinsky3, meissonic have decoders never seen in training ('unseen_decoder')."),

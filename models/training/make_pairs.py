@@ -94,6 +94,21 @@ def reconstruct(enc, dec, rgb_u8: np.ndarray, gray: bool) -> np.ndarray:
     return out
 
 
+def perturbed(dec, sigma: float, seed: int):
+    """A copy of the decoder whose conv weights (all but the first, which reads
+    the latent) are scaled by (1 + sigma * N(0, 1)), elementwise and seeded:
+    a decoder of the same architecture with a different fingerprint, so the
+    classifier learns the family rather than TAEF2's exact spectral peaks."""
+    import copy
+    d = copy.deepcopy(dec)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in d.named_parameters():
+            if p.dim() == 4 and not name.startswith("1."):
+                p.mul_(1 + sigma * torch.randn(p.shape, generator=g))
+    return d.eval()
+
+
 def is_gray(a):
     return bool((a[:, :, 0] == a[:, :, 1]).all() and (a[:, :, 1] == a[:, :, 2]).all())
 
@@ -113,6 +128,9 @@ def main():
                     help="first downscale each source photo by a seeded factor in [LO, HI] (PIL box filter, "
                          "antialiased), so the real half carries no JPEG block grid or demosaicing pattern "
                          "from its source; the TAEF2 half is made from that clean crop")
+    ap.add_argument("--perturb", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="decode each pair with its own perturbed TAEF2 decoder: conv weights scaled by "
+                         "(1 + sigma * N(0,1)), sigma seeded uniform in [LO, HI] (0.03-0.12 keeps ~30 dB)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     enc, dec = load_taef2(a.weights)
@@ -157,7 +175,10 @@ def main():
             if os.path.exists(fo):
                 continue
             crop = np.ascontiguousarray(im[y:y + s, x:x + s])
-            rec = reconstruct(enc, dec, crop, gray)
+            d = dec
+            if a.perturb:
+                d = perturbed(dec, rng.uniform(*a.perturb), rng.randrange(2 ** 31))
+            rec = reconstruct(enc, d, crop, gray)
             Image.fromarray(crop[:, :, 0] if gray else crop).save(os.path.join(a.out, "real", stem + ".png"))
             Image.fromarray(rec).save(fo + ".tmp.png")
             os.replace(fo + ".tmp.png", fo)

@@ -7,6 +7,10 @@ fixed front end (input representation):
   srm   : fixed high-pass bank (SRM 1st/2nd order + KV 5x5) per channel, clipped
   npr_y / srm_y : the same on luma only (colour-blind: no colour shortcut)
   fft   : log-magnitude 2-D DFT of the luma crop (DFT as fixed matmuls, ONNX-safe)
+  fftavg: image level: the power spectra of the Laplacian residual of every crop
+          are averaged over the whole batch (all crops of one image) before the
+          log and the CNN, so periodic decoder peaks add up across crops while
+          content averages out; the one image logit is repeated for each crop
 """
 import math
 
@@ -76,8 +80,14 @@ class SRM(nn.Module):
         return torch.clamp(y * 2.0, -3.0, 3.0)
 
 
-class FFTLogMag(nn.Module):
-    """|DFT2(luma)| in log scale, fftshifted, via fixed cos/sin matrices."""
+class DFTPower(nn.Module):
+    """Power spectrum |DFT2(y)|^2 of a real N x 1 x S x S input, fftshifted
+    (zero frequency at S/2), as fixed cos/sin matmuls (plain ONNX MatMul).
+
+    The input is real, so P(u, v) = P(-u, -v): only the rows u = -S/2 .. 0
+    (shifted rows 0 .. S/2) are computed, and the others are those rows
+    mirrored, which halves the matmul work. Buffers `c` and `s` keep the
+    full shifted matrices (their names are part of trained checkpoints)."""
 
     def __init__(self, size):
         super().__init__()
@@ -86,16 +96,31 @@ class FFTLogMag(nn.Module):
         shift = torch.roll(torch.eye(size, dtype=torch.float64), size // 2, 0)
         self.register_buffer("c", (shift @ torch.cos(ang)).float())
         self.register_buffer("s", (shift @ torch.sin(ang)).float())
+        h = size // 2 + 1
+        self.h = h
+        # shifted index i <-> frequency i - S/2; the mirror of i is (S - i) mod S
+        self.register_buffer("rows", torch.arange(size - h, 0, -1), persistent=False)  # S/2-1 .. 1
+        self.register_buffer("cols", (size - torch.arange(size)) % size, persistent=False)
+
+    def forward(self, y):
+        # F = C Y C^T - S Y S^T  - i (S Y C^T + C Y S^T), first S/2 + 1 rows only
+        ch, sh = self.c[: self.h], self.s[: self.h]
+        cy = torch.matmul(ch, y)
+        sy = torch.matmul(sh, y)
+        re = torch.matmul(cy, self.c.t()) - torch.matmul(sy, self.s.t())
+        im = torch.matmul(sy, self.c.t()) + torch.matmul(cy, self.s.t())
+        top = re * re + im * im
+        bottom = torch.index_select(torch.index_select(top, 2, self.rows), 3, self.cols)
+        return torch.cat([top, bottom], dim=2)
+
+
+class FFTLogMag(DFTPower):
+    """|DFT2(luma)| in log scale, fftshifted, via fixed cos/sin matrices."""
 
     def forward(self, x):
         y = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
         y = y - y.mean(dim=(2, 3), keepdim=True)
-        # F = C Y C^T - S Y S^T  - i (S Y C^T + C Y S^T)
-        cy = torch.matmul(self.c, y)
-        sy = torch.matmul(self.s, y)
-        re = torch.matmul(cy, self.c.t()) - torch.matmul(sy, self.s.t())
-        im = torch.matmul(sy, self.c.t()) + torch.matmul(cy, self.s.t())
-        mag = torch.log(re * re + im * im + 1e-3) * 0.5
+        mag = torch.log(super().forward(y) + 1e-3) * 0.5
         return (mag - 2.0) / 2.0
 
 
@@ -117,6 +142,58 @@ class SRM1(SRM):
     def __init__(self):
         super().__init__()
         self.w = srm_bank().unsqueeze(1)
+
+
+class ResidualPower(DFTPower):
+    """Power spectrum |DFT2(r)|^2 (fftshifted) of the Laplacian residual r of
+    the luma crop: N x 1 x S x S. The residual whitens the 1/f content so the
+    crop border leaks little into high frequencies."""
+
+    def __init__(self, size):
+        super().__init__(size)
+        self.luma = Luma()
+        lap = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]]).view(1, 1, 3, 3)
+        self.register_buffer("lap", lap)
+
+    def forward(self, x):
+        y = F.pad(self.luma(x), (1, 1, 1, 1), mode="reflect")
+        return super().forward(F.conv2d(y, self.lap))
+
+
+class FFTAvg(nn.Module):
+    """Image-level spectrum classifier. forward(x) treats the whole batch as
+    the crops of ONE image (the runtime's contract: one batch per image) and
+    returns its logit repeated N times, so mean_logit aggregation is exact.
+    forward_groups(x, k) scores B images of k crops each (training)."""
+
+    def __init__(self, size=128, logavg=False):
+        super().__init__()
+        self.arch = "fftavg_log" if logavg else "fftavg"
+        self.logavg = logavg
+        self.power = ResidualPower(size)
+        self.body = Backbone(1)
+
+    @staticmethod
+    def rel_log(p):
+        # log of the power relative to its mean over frequencies
+        return (torch.log(p / (p.mean(dim=(2, 3), keepdim=True) + 1e-8) + 1e-4) + 2.0) / 3.0
+
+    def spectra(self, x):
+        # per crop: the power (fftavg, averaged as power: textured crops weigh
+        # more) or its relative log (fftavg_log: every crop weighs the same)
+        p = self.power(x)
+        return self.rel_log(p) if self.logavg else p
+
+    def head(self, m):
+        return self.body(m if self.logavg else self.rel_log(m))
+
+    def forward(self, x):
+        m = self.spectra(x).mean(dim=0, keepdim=True)
+        return self.head(m).expand(x.shape[0], 1)
+
+    def forward_groups(self, x, k):
+        m = self.spectra(x)
+        return self.head(m.view(-1, k, *m.shape[1:]).mean(dim=1))
 
 
 class Net(nn.Module):
@@ -155,21 +232,32 @@ class Ensemble(nn.Module):
         return torch.stack([m(x) for m in self.members], 0).mean(0)
 
 
+def make(arch, size=128):
+    if arch in ("fftavg", "fftavg_log"):
+        return FFTAvg(size, logavg=arch == "fftavg_log")
+    return Net(arch, size)
+
+
 def build(ck, size=128):
     """Net (or Ensemble) from a train.py / ensemble.py checkpoint dict."""
     if ck["arch"] == "ensemble":
         ms = []
         for m in ck["members"]:
-            n = Net(m["arch"], size)
+            n = make(m["arch"], size)
             n.load_state_dict(m["state_dict"])
             ms.append(n)
         return Ensemble(ms)
-    n = Net(ck["arch"], size)
+    n = make(ck["arch"], size)
     n.load_state_dict(ck["state_dict"])
     return n
 
 
 DESCRIPTION = {
+    "fftavg": "image level: luma (ITU-R 601) of each 128 px crop -> 3x3 Laplacian residual -> power spectrum "
+              "|DFT2|^2 (fftshifted; DFT as fixed cos/sin matmuls) -> mean over all crops of the image (the batch) "
+              "-> divided by its mean, log -> 6 conv-BN-ReLU layers (8-16-32-64-96-96, four stride-2) -> global mean "
+              "-> linear; the image logit is repeated for every crop",
+    "fftavg_log": "as fftavg, but each crop's spectrum is divided by its mean and logged before the mean over crops",
     "fft": "luma (ITU-R 601) of the 128 px crop, mean removed -> log-magnitude 2-D DFT (fftshifted; DFT as fixed "
            "cos/sin matmuls, ONNX-safe) -> 6 conv-BN-ReLU layers (8-16-32-64-96-96, four stride-2) -> global mean -> linear",
     "srm_y": "luma -> fixed SRM high-pass bank (1st/2nd order, KV 5x5) clipped to +-3 -> 6 conv-BN-ReLU layers -> global mean -> linear",

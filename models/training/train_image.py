@@ -1,0 +1,185 @@
+"""Train an image-level classifier (`fftavg`) on CPU (seeded), then score the
+calib/test images exactly as the runtime does.
+
+  python models/training/train_image.py --out runs/fftavg --extra-pairs runs/pairs_clean
+
+Each training sample is one augmented image region and k crops of it (k drawn
+per iteration from 2/4/8/16, as the runtime grid gives 2-16 crops); the network
+averages the crops' spectra before classifying. Aligned pairs get the same
+region, augmentation and crop positions on both halves. Writes the same files
+as train.py (model.pt, log.txt, scores.json), so finalize.py works unchanged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common as C  # noqa: E402
+import evaluate as E  # noqa: E402
+from nets import make, n_params  # noqa: E402
+from train import DEFAULT_DATA, FAKE_SOURCE_W, build_pools  # noqa: E402
+
+S = C.CROP
+KS, KW = [2, 4, 8, 16], [0.2, 0.3, 0.3, 0.2]
+
+
+def plan(rng, hw, k, allow_resample, p_jpeg, p_resample, q_range, p_gray=0.15):
+    """All random choices for one region, so both halves of a pair match."""
+    h, w = hw
+    want = S * math.ceil(math.sqrt(k)) + 8
+    f = 1.0
+    method = None
+    if allow_resample and rng.random() < p_resample:
+        f = rng.uniform(0.5, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 2.0)
+        method = rng.choice(C.RESAMPLERS)
+        if min(h, w) * f < S + 2:
+            f, method = 1.0, None
+    side = min(int(math.ceil(want / f)) + 2, h, w)
+    q = rng.randint(*q_range) if rng.random() < p_jpeg else None
+    return {"x0": rng.randint(0, w - side), "y0": rng.randint(0, h - side), "side": side,
+            "f": f, "method": method, "gray": rng.random() < p_gray, "q": q,
+            "sub": rng.choice([0, 2, 2]) if q else None, "flip": rng.random() < 0.5,
+            "pos": [(rng.random(), rng.random()) for _ in range(k)]}
+
+
+def apply(img, p):
+    a = img[p["y0"]:p["y0"] + p["side"], p["x0"]:p["x0"] + p["side"]]
+    if p["f"] != 1.0:
+        a = C.resample(a, p["f"], p["method"])
+    if p["gray"]:
+        a = C.to_gray(a)
+    if p["q"] is not None:
+        a = C.jpeg(np.ascontiguousarray(a), p["q"], p["sub"])
+    if p["flip"]:
+        a = a[:, ::-1]
+    h, w = a.shape[:2]
+    out = []
+    for u, v in p["pos"]:
+        x, y = int(u * (w - S + 1)), int(v * (h - S + 1))
+        out.append(a[y:y + S, x:x + S])
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--extra-pairs", default=None, nargs="+")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--arch", default="fftavg", choices=["fftavg", "fftavg_log"])
+    ap.add_argument("--iters", type=int, default=1400)
+    ap.add_argument("--batch-pairs", type=int, default=8)
+    ap.add_argument("--batch-other", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--q-lo", type=int, default=70)
+    ap.add_argument("--q-hi", type=int, default=98)
+    ap.add_argument("--p-resample-real", type=float, default=0.5)
+    ap.add_argument("--p-jpeg-fake", type=float, default=0.7)
+    ap.add_argument("--p-jpeg-real", type=float, default=0.4)
+    ap.add_argument("--no-eval", action="store_true")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "log.txt"), "w")
+
+    def log(*s):
+        msg = " ".join(str(x) for x in s)
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
+    log(f"arch={a.arch} seed={a.seed} iters={a.iters} pairs={len(pairs)} "
+        f"reals={ {k: len(v) for k, v in real_src.items()} } fakes={ {k: len(v) for k, v in fake_src.items()} }")
+    cache = {}
+
+    def img(p):
+        if p not in cache:
+            cache[p] = C.decode_rgb(p)
+        return cache[p]
+
+    rng = random.Random(a.seed)
+    qr = (a.q_lo, a.q_hi)
+    net = make(a.arch, S)
+    log("params", n_params(net))
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
+    fsrcs = sorted(fake_src)
+    fw = [FAKE_SOURCE_W[s] for s in fsrcs]
+    rsrcs = sorted(real_src)
+    t0 = time.time()
+    run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    for it in range(1, a.iters + 1):
+        k = rng.choices(KS, KW)[0]
+        xs, ys = [], []
+        for _ in range(a.batch_pairs):
+            rp, fp = pairs[rng.randrange(len(pairs))]
+            ri, fi = img(rp), img(fp)
+            pl = plan(rng, ri.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)
+            xs += apply(ri, pl) + apply(fi, pl)
+            ys += [0, 1]
+        for _ in range(a.batch_other):
+            s = rng.choices(fsrcs, fw)[0]
+            im = img(fake_src[s][rng.randrange(len(fake_src[s]))])
+            xs += apply(im, plan(rng, im.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr))
+            ys.append(1)
+        for _ in range(a.batch_other):
+            s = rsrcs[rng.randrange(len(rsrcs))]
+            im = img(real_src[s][rng.randrange(len(real_src[s]))])
+            xs += apply(im, plan(rng, im.shape[:2], k, True, a.p_jpeg_real, a.p_resample_real, qr))
+            ys.append(0)
+        x = torch.from_numpy(C.preprocess(np.stack(xs)))
+        y = torch.tensor(ys, dtype=torch.float32)
+        net.train()
+        logit = net.forward_groups(x, k).squeeze(1)
+        loss = F.binary_cross_entropy_with_logits(logit, y)
+        lp = logit[: 2 * a.batch_pairs].view(-1, 2)
+        pair_loss = F.softplus(lp[:, 0] - lp[:, 1]).mean()
+        opt.zero_grad()
+        (loss + 0.5 * pair_loss).backward()
+        opt.step()
+        sched.step()
+        run_loss += loss.item()
+        run_pair += (lp[:, 1] > lp[:, 0]).float().mean().item()
+        run_acc += ((logit > 0).float() == y).float().mean().item()
+        if it % 50 == 0:
+            log(f"it {it} loss {run_loss/50:.4f} acc {run_acc/50:.3f} pair_ok {run_pair/50:.3f} "
+                f"{(time.time()-t0)/it:.2f}s/it")
+            run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    torch.save({"arch": a.arch, "state_dict": net.state_dict(), "args": vars(a)},
+               os.path.join(a.out, "model.pt"))
+    log(f"trained in {time.time()-t0:.0f}s")
+    if a.no_eval:
+        return
+    net.eval()
+    cache.clear()
+
+    @torch.no_grad()
+    def score(x):
+        return net(torch.from_numpy(x)).numpy().reshape(-1)
+
+    ev = [r for r in rows if r["split"] in ("calib", "test")]
+    t1 = time.time()
+    sc = E.score_images(score, [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
+    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
+    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
+    log(f"scored {len(ev)} images in {time.time()-t1:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
