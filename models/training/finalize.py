@@ -186,16 +186,21 @@ def describe(ck):
 
 def recipe(arch, t):
     """How one network was trained (train.py / train_image.py arguments), for the card."""
-    image_level = arch.startswith("fftavg")
+    image_level = arch.startswith("fftavg") or arch == "speclin"
     unit = ("one augmented image region and k of its 128 px crops (k from 2/4/8/16 per step)" if image_level
             else f"one random {C.CROP} px crop")
+    batch = (f"{t['batch_pairs']} aligned pairs (same region/crop + augmentation on both halves) + "
+             f"{t['batch_other']} other fakes + {t['batch_other']} other reals")
+    if arch == "speclin":
+        fit = {"seed": t["seed"], "samples": f"{t['steps']} draws of {batch}", "sample": unit,
+               "loss": f"L2 logistic regression on the standardised read-outs, C={t['C']} (best calib AUC of {t['cs']})",
+               "optimizer": "scikit-learn lbfgs"}
+    else:
+        fit = {"seed": t["seed"], "iterations": t["iters"], "sample": unit, "batch": batch,
+               "loss": "BCE + 0.5 * softplus(logit_real_half - logit_fake_half) on aligned pairs",
+               "optimizer": f"AdamW lr {t['lr']} one-cycle, wd 1e-4"}
     return {
-        "seed": t["seed"], "iterations": t["iters"],
-        "sample": unit,
-        "batch": f"{t['batch_pairs']} aligned pairs (same region/crop + augmentation on both halves) + "
-                 f"{t['batch_other']} other fakes + {t['batch_other']} other reals",
-        "loss": "BCE + 0.5 * softplus(logit_real_half - logit_fake_half) on aligned pairs",
-        "optimizer": f"AdamW lr {t['lr']} one-cycle, wd 1e-4",
+        **fit,
         "augmentations": {
             "both_classes": f"native resolution, hflip, grayscale p=0.15, JPEG q{t.get('q_lo', 65)}-{t.get('q_hi', 100)} "
                             f"(4:4:4 or 4:2:0, random grid phase): p={t.get('p_jpeg_fake', 0.5)} for aligned pairs "

@@ -188,12 +188,90 @@ class FFTAvg(nn.Module):
         return self.body(m if self.logavg else self.rel_log(m))
 
     def forward(self, x):
-        m = self.spectra(x).mean(dim=0, keepdim=True)
-        return self.head(m).expand(x.shape[0], 1)
+        return self.from_power(self.power(x))
+
+    def from_power(self, p):
+        """The logit(s) from the crops' residual power (N x 1 x S x S)."""
+        m = (self.rel_log(p) if self.logavg else p).mean(dim=0, keepdim=True)
+        return self.head(m).expand(p.shape[0], 1)
 
     def forward_groups(self, x, k):
         m = self.spectra(x)
         return self.head(m.view(-1, k, *m.shape[1:]).mean(dim=1))
+
+
+def spectral_features(size=128):
+    """Fixed linear read-outs of an image's mean relative log-spectrum L
+    (fftshifted, S x S): F x S*S. Each row is one feature <row, L>:
+      - contrast of every point of the period-8 lattice (which holds the
+        period-2 and -4 points) against the mean of its 5x5 neighbourhood,
+        the peaks a decoder's 2x/4x/8x upsampling leaves;
+      - the mean contrast of the period-16 lattice points;
+      - 16 radial band means (the spectral slope: how smooth the image is);
+      - 8 x 8 block means (coarse shape of the spectrum)."""
+    S, c = size, size // 2
+    rows = []
+
+    def contrast(i, j):
+        f = torch.zeros(S, S)
+        for di in range(-2, 3):
+            for dj in range(-2, 3):
+                f[(i + di) % S, (j + dj) % S] -= 1.0 / 24
+        f[i, j] = 1.0
+        return f
+
+    step = S // 8
+    for a in range(8):
+        for b in range(8):
+            if a == 0 and b == 0:
+                continue
+            rows.append(contrast((c + a * step) % S, (c + b * step) % S))
+    s16 = S // 16
+    acc = torch.zeros(S, S)
+    for a in range(16):
+        for b in range(16):
+            if (a, b) != (0, 0) and (a % 2 or b % 2):
+                acc += contrast((c + a * s16) % S, (c + b * s16) % S)
+    rows.append(acc / 192)
+    yy, xx = torch.meshgrid(torch.arange(S) - c, torch.arange(S) - c, indexing="ij")
+    r = torch.sqrt((xx.float() / S) ** 2 + (yy.float() / S) ** 2)
+    edges = torch.linspace(0, 0.71, 17)
+    for k in range(16):
+        m = ((r >= edges[k]) & (r < edges[k + 1])).float()
+        rows.append(m / m.sum().clamp(min=1))
+    blk = S // 8
+    for a in range(8):
+        for b in range(8):
+            m = torch.zeros(S, S)
+            m[a * blk:(a + 1) * blk, b * blk:(b + 1) * blk] = 1.0 / (blk * blk)
+            rows.append(m)
+    return torch.stack([f.reshape(-1) for f in rows])
+
+
+class SpecLin(nn.Module):
+    """Image-level linear probe: logistic regression on `spectral_features` of
+    the image's mean relative log-spectrum (the same spectrum as fftavg_log).
+    `w` (S x S) folds the features and their standardisation into one map, so
+    the logit is sum(w * L) + b, repeated for every crop."""
+
+    def __init__(self, size=128):
+        super().__init__()
+        self.arch = "speclin"
+        self.power = ResidualPower(size)
+        self.register_buffer("w", torch.zeros(1, 1, size, size))
+        self.register_buffer("b", torch.zeros(1))
+
+    def spectrum(self, x):
+        return FFTAvg.rel_log(self.power(x)).mean(dim=0, keepdim=True)
+
+    def forward(self, x):
+        return self.from_power(self.power(x))
+
+    def from_power(self, p):
+        """The logit(s) from the crops' residual power (N x 1 x S x S)."""
+        L = FFTAvg.rel_log(p).mean(dim=0, keepdim=True)
+        z = (L * self.w).sum(dim=(1, 2, 3)) + self.b
+        return z.view(1, 1).expand(p.shape[0], 1)
 
 
 class Net(nn.Module):
@@ -229,12 +307,25 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, x):
-        return torch.stack([m(x) for m in self.members], 0).mean(0)
+        # Image-level members read the same residual power spectrum (a fixed
+        # front end): compute it once and share it.
+        shared = None
+        outs = []
+        for m in self.members:
+            if isinstance(m, (FFTAvg, SpecLin)):
+                if shared is None:
+                    shared = m.power(x)
+                outs.append(m.from_power(shared))
+            else:
+                outs.append(m(x))
+        return torch.stack(outs, 0).mean(0)
 
 
 def make(arch, size=128):
     if arch in ("fftavg", "fftavg_log"):
         return FFTAvg(size, logavg=arch == "fftavg_log")
+    if arch == "speclin":
+        return SpecLin(size)
     return Net(arch, size)
 
 
@@ -257,6 +348,9 @@ DESCRIPTION = {
               "|DFT2|^2 (fftshifted; DFT as fixed cos/sin matmuls) -> mean over all crops of the image (the batch) "
               "-> divided by its mean, log -> 6 conv-BN-ReLU layers (8-16-32-64-96-96, four stride-2) -> global mean "
               "-> linear; the image logit is repeated for every crop",
+    "speclin": "image level: the fftavg_log spectrum (Laplacian residual power of each 128 px crop, divided by its "
+               "mean, log, mean over crops) -> logistic regression on 144 fixed read-outs: contrast of the period-8 "
+               "lattice points (decoder upsampling peaks), period-16 mean contrast, 16 radial bands, 8x8 block means",
     "fftavg_log": "as fftavg, but each crop's spectrum is divided by its mean and logged before the mean over crops",
     "fft": "luma (ITU-R 601) of the 128 px crop, mean removed -> log-magnitude 2-D DFT (fftshifted; DFT as fixed "
            "cos/sin matmuls, ONNX-safe) -> 6 conv-BN-ReLU layers (8-16-32-64-96-96, four stride-2) -> global mean -> linear",

@@ -1,0 +1,141 @@
+"""Fit the image-level linear probe (`speclin`, see nets.SpecLin) on CPU,
+seeded, then score the calib/test images exactly as the runtime does.
+
+  python models/training/train_linear.py --out runs/speclin_c --extra-pairs runs/pairs_clean
+
+Training samples are drawn and augmented as in train_image.py (same regions,
+crop counts, JPEG, grayscale and resampling draws; both halves of a pair
+alike). Their spectra go through the fixed read-outs of
+nets.spectral_features; an L2 logistic regression is fitted for each C in
+--cs and the one with the best calib AUC is kept (the calib split, never the
+test split, picks it). Writes model.pt, log.txt and scores.json like the other
+trainers, so ensemble.py and finalize.py take it as it is.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common as C  # noqa: E402
+import evaluate as E  # noqa: E402
+from nets import SpecLin, spectral_features  # noqa: E402
+from train import DEFAULT_DATA, FAKE_SOURCE_W, build_pools  # noqa: E402
+from train_image import KS, KW, apply, plan  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--extra-pairs", default=None, nargs="+")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=250, help="sampling steps of 8 pairs + 6 fakes + 6 reals")
+    ap.add_argument("--cs", type=float, nargs="+", default=[0.01, 0.1, 1.0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--q-lo", type=int, default=70)
+    ap.add_argument("--q-hi", type=int, default=98)
+    ap.add_argument("--p-resample-real", type=float, default=0.5)
+    ap.add_argument("--p-jpeg-fake", type=float, default=0.7)
+    ap.add_argument("--p-jpeg-real", type=float, default=0.4)
+    a = ap.parse_args()
+    from sklearn.linear_model import LogisticRegression
+
+    torch.set_num_threads(1)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "log.txt"), "w")
+
+    def log(*s):
+        msg = " ".join(str(x) for x in s)
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
+    cache = {}
+
+    def img(p):
+        if p not in cache:
+            cache[p] = C.decode_rgb(p)
+        return cache[p]
+
+    net = SpecLin(C.CROP).eval()
+    F = spectral_features(C.CROP).numpy()
+
+    @torch.no_grad()
+    def feats(crops):
+        L = net.spectrum(torch.from_numpy(C.preprocess(np.stack(crops))))
+        return F @ L.numpy().reshape(-1)
+
+    rng = random.Random(a.seed)
+    qr = (a.q_lo, a.q_hi)
+    fsrcs = sorted(fake_src)
+    fw = [FAKE_SOURCE_W[s] for s in fsrcs]
+    rsrcs = sorted(real_src)
+    X, y = [], []
+    t0 = time.time()
+    for step in range(a.steps):
+        k = rng.choices(KS, KW)[0]
+        for _ in range(8):
+            rp, fp = pairs[rng.randrange(len(pairs))]
+            ri, fi = img(rp), img(fp)
+            pl = plan(rng, ri.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)
+            X += [feats(apply(ri, pl)), feats(apply(fi, pl))]
+            y += [0, 1]
+        for _ in range(6):
+            s = rng.choices(fsrcs, fw)[0]
+            im = img(fake_src[s][rng.randrange(len(fake_src[s]))])
+            X.append(feats(apply(im, plan(rng, im.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr))))
+            y.append(1)
+        for _ in range(6):
+            s = rsrcs[rng.randrange(len(rsrcs))]
+            im = img(real_src[s][rng.randrange(len(real_src[s]))])
+            X.append(feats(apply(im, plan(rng, im.shape[:2], k, True, a.p_jpeg_real, a.p_resample_real, qr))))
+            y.append(0)
+        if (step + 1) % 50 == 0:
+            log(f"step {step + 1}: {len(y)} samples, {(time.time() - t0) / (step + 1):.2f}s/step")
+    X, y = np.array(X), np.array(y)
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    Z = (X - mu) / sd
+    ev = [r for r in rows if r["split"] in ("calib", "test")]
+    calib = [r for r in ev if r["split"] == "calib"]
+    best = None
+    for c in a.cs:
+        clf = LogisticRegression(C=c, max_iter=5000).fit(Z, y)
+        coef = clf.coef_[0] / sd
+        w = torch.from_numpy((coef @ F).astype(np.float32)).view(1, 1, C.CROP, C.CROP)
+        b = float(clf.intercept_[0] - (clf.coef_[0] * mu / sd).sum())
+        net.w.copy_(w)
+        net.b.fill_(b)
+        sc = E.score_images(lambda x: net(torch.from_numpy(x)).detach().numpy().reshape(-1),
+                            [r["abspath"] for r in calib])["native"]
+        neg = [sc[r["abspath"]] for r in calib if r["y"] == 0 and sc[r["abspath"]] is not None]
+        pos = [sc[r["abspath"]] for r in calib if r["y"] == 1 and sc[r["abspath"]] is not None]
+        auc = E.auc(neg, pos)
+        log(f"C={c}: train acc {clf.score(Z, y):.3f}, calib AUC {auc:.3f}")
+        if best is None or auc > best[0]:
+            best = (auc, c, w.clone(), b)
+    auc, c, w, b = best
+    net.w.copy_(w)
+    net.b.fill_(b)
+    log(f"kept C={c} (calib AUC {auc:.3f})")
+    args = vars(a) | {"C": c, "batch_pairs": 8, "batch_other": 6}
+    torch.save({"arch": "speclin", "state_dict": net.state_dict(), "args": args}, os.path.join(a.out, "model.pt"))
+    cache.clear()
+    sc = E.score_images(lambda x: net(torch.from_numpy(x)).detach().numpy().reshape(-1),
+                        [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
+    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
+    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
+    log(f"done in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
