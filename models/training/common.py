@@ -12,7 +12,6 @@ import io
 import math
 import os
 import random
-from collections import defaultdict
 
 import numpy as np
 from PIL import Image

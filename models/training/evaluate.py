@@ -1,8 +1,6 @@
 """Image-level scoring (crop grid + aggregation) and held-out metrics."""
 from __future__ import annotations
 
-import io
-import json
 
 import numpy as np
 from PIL import Image

@@ -53,6 +53,110 @@ def _load_extra_dir(extra_dir):
     return rows
 
 
+def start_run(a):
+    """Seed everything from a.seed, create a.out, and return log(*parts),
+    which prints and appends to a.out/log.txt."""
+    torch.set_num_threads(getattr(a, "threads", 1))
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "log.txt"), "w")
+
+    def log(*parts):
+        msg = " ".join(str(x) for x in parts)
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    return log
+
+
+def load_pools(a, log):
+    """build_pools for a run's --data / --extra-pairs, with a summary line in the log."""
+    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
+    log(f"arch={getattr(a, 'arch', 'speclin')} seed={a.seed} pairs={len(pairs)} "
+        f"reals={ {k: len(v) for k, v in real_src.items()} } fakes={ {k: len(v) for k, v in fake_src.items()} }")
+    return rows, pairs, real_src, fake_src
+
+
+class Images:
+    """Decoded training images, each decoded once."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def __call__(self, path):
+        if path not in self.cache:
+            self.cache[path] = C.decode_rgb(path)
+        return self.cache[path]
+
+
+def pair_margin_loss(logit, y, n_pairs):
+    """BCE + 0.5 * softplus(real half - fake half) over the first n_pairs
+    (real, fake) pairs of the batch: the fake half should score higher.
+    Returns (total, bce, fraction of pairs ordered right)."""
+    bce = F.binary_cross_entropy_with_logits(logit, y)
+    lp = logit[: 2 * n_pairs].view(-1, 2)
+    total = bce + 0.5 * F.softplus(lp[:, 0] - lp[:, 1]).mean()
+    return total, bce, (lp[:, 1] > lp[:, 0]).float().mean().item()
+
+
+class Meter:
+    """Running loss / accuracy / pair order, logged every 50 steps."""
+
+    def __init__(self, log):
+        self.log, self.t0 = log, time.time()
+        self.loss = self.acc = self.pair = 0.0
+
+    def step(self, it, logit, y, n_pairs, opt, sched):
+        """One optimiser step on pair_margin_loss, then the bookkeeping."""
+        tot, loss, pair_ok = pair_margin_loss(logit, y, n_pairs)
+        opt.zero_grad()
+        tot.backward()
+        opt.step()
+        sched.step()
+        self.loss += loss.item()
+        self.pair += pair_ok
+        self.acc += ((logit > 0).float() == y).float().mean().item()
+        if it % 50 == 0:
+            self.log(f"it {it} loss {self.loss/50:.4f} acc {self.acc/50:.3f} pair_ok {self.pair/50:.3f} "
+                     f"{(time.time()-self.t0)/it:.2f}s/it")
+            self.loss = self.acc = self.pair = 0.0
+
+
+def finish(net, a, img, rows, log, t0):
+    """Save out/model.pt, then (unless --no-eval) score calib + test."""
+    torch.save({"arch": a.arch, "state_dict": net.state_dict(), "args": vars(a)},
+               os.path.join(a.out, "model.pt"))
+    log(f"trained in {time.time()-t0:.0f}s")
+    if a.no_eval:
+        return
+    img.cache.clear()
+    write_scores(torch_scorer(net), rows, a.out, log)
+
+
+def write_scores(score, rows, out, log):
+    """Score the calib and test images through the runtime path (crop grid +
+    aggregation) under native / JPEG q75 / 0.5x and write out/scores.json."""
+    ev = [r for r in rows if r["split"] in ("calib", "test")]
+    t1 = time.time()
+    sc = E.score_images(score, [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
+    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
+    json.dump({"meta": meta, "scores": sc}, open(os.path.join(out, "scores.json"), "w"))
+    log(f"scored {len(ev)} images in {time.time()-t1:.0f}s")
+
+
+def torch_scorer(net):
+    net.eval()
+
+    @torch.no_grad()
+    def score(x):
+        return net(torch.from_numpy(x)).numpy().reshape(-1)
+
+    return score
+
+
 def build_pools(data_dir, extra_dir):
     rows = C.load_manifest(data_dir)
     for r in rows:
@@ -108,29 +212,9 @@ def main():
     ap.add_argument("--no-eval", action="store_true")
     a = ap.parse_args()
 
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, "log.txt"), "w")
-
-    def log(*s):
-        msg = " ".join(str(x) for x in s)
-        print(msg, flush=True)
-        logf.write(msg + "\n")
-        logf.flush()
-
-    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
-    log(f"arch={a.arch} seed={a.seed} iters={a.iters} pairs={len(pairs)} "
-        f"reals={ {k: len(v) for k, v in real_src.items()} } fakes={ {k: len(v) for k, v in fake_src.items()} }")
-    cache = {}
-
-    def img(p):
-        if p not in cache:
-            cache[p] = C.decode_rgb(p)
-        return cache[p]
-
+    log = start_run(a)
+    rows, pairs, real_src, fake_src = load_pools(a, log)
+    img = Images()
     rng = random.Random(a.seed)
     aug = C.Augmenter(p_resample_real=a.p_resample_real, q_range=(a.q_lo, a.q_hi))
     net = Net(a.arch, C.CROP)
@@ -141,7 +225,7 @@ def main():
     fw = [FAKE_SOURCE_W[s] for s in fsrcs]
     rsrcs = sorted(real_src)
     t0 = time.time()
-    run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    meter = Meter(log)
     for it in range(1, a.iters + 1):
         xs, ys = [], []
         # aligned pairs: identical crop + augmentation on both halves
@@ -171,41 +255,8 @@ def main():
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
         net.train()
-        logit = net(x).squeeze(1)
-        loss = F.binary_cross_entropy_with_logits(logit, y)
-        # pair margin: the fake half should score above its real half
-        lp = logit[: 2 * a.batch_pairs].view(-1, 2)
-        pair_loss = F.softplus(lp[:, 0] - lp[:, 1]).mean()
-        tot = loss + 0.5 * pair_loss
-        opt.zero_grad()
-        tot.backward()
-        opt.step()
-        sched.step()
-        run_loss += loss.item()
-        run_pair += (lp[:, 1] > lp[:, 0]).float().mean().item()
-        run_acc += ((logit > 0).float() == y).float().mean().item()
-        if it % 50 == 0:
-            log(f"it {it} loss {run_loss/50:.4f} acc {run_acc/50:.3f} pair_ok {run_pair/50:.3f} "
-                f"{(time.time()-t0)/it:.2f}s/it")
-            run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
-    torch.save({"arch": a.arch, "state_dict": net.state_dict(), "args": vars(a)},
-               os.path.join(a.out, "model.pt"))
-    log(f"trained in {time.time()-t0:.0f}s")
-    if a.no_eval:
-        return
-    net.eval()
-    cache.clear()
-
-    @torch.no_grad()
-    def score(x):
-        return net(torch.from_numpy(x)).numpy().reshape(-1)
-
-    ev = [r for r in rows if r["split"] in ("calib", "test")]
-    t1 = time.time()
-    sc = E.score_images(score, [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
-    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
-    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
-    log(f"scored {len(ev)} images in {time.time()-t1:.0f}s")
+        meter.step(it, net(x).squeeze(1), y, a.batch_pairs, opt, sched)
+    finish(net, a, img, rows, log, t0)
 
 
 if __name__ == "__main__":

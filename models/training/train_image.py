@@ -12,7 +12,6 @@ as train.py (model.pt, log.txt, scores.json), so finalize.py works unchanged.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import random
@@ -21,13 +20,11 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
-import evaluate as E  # noqa: E402
 from nets import make, n_params  # noqa: E402
-from train import DEFAULT_DATA, FAKE_SOURCE_W, build_pools  # noqa: E402
+from train import DEFAULT_DATA, FAKE_SOURCE_W, Images, Meter, finish, load_pools, start_run  # noqa: E402
 
 S = C.CROP
 KS, KW = [2, 4, 8, 16], [0.2, 0.3, 0.3, 0.2]
@@ -90,29 +87,9 @@ def main():
     ap.add_argument("--no-eval", action="store_true")
     a = ap.parse_args()
 
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, "log.txt"), "w")
-
-    def log(*s):
-        msg = " ".join(str(x) for x in s)
-        print(msg, flush=True)
-        logf.write(msg + "\n")
-        logf.flush()
-
-    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
-    log(f"arch={a.arch} seed={a.seed} iters={a.iters} pairs={len(pairs)} "
-        f"reals={ {k: len(v) for k, v in real_src.items()} } fakes={ {k: len(v) for k, v in fake_src.items()} }")
-    cache = {}
-
-    def img(p):
-        if p not in cache:
-            cache[p] = C.decode_rgb(p)
-        return cache[p]
-
+    log = start_run(a)
+    rows, pairs, real_src, fake_src = load_pools(a, log)
+    img = Images()
     rng = random.Random(a.seed)
     qr = (a.q_lo, a.q_hi)
     net = make(a.arch, S)
@@ -123,7 +100,7 @@ def main():
     fw = [FAKE_SOURCE_W[s] for s in fsrcs]
     rsrcs = sorted(real_src)
     t0 = time.time()
-    run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
+    meter = Meter(log)
     for it in range(1, a.iters + 1):
         k = rng.choices(KS, KW)[0]
         xs, ys = [], []
@@ -146,39 +123,8 @@ def main():
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
         net.train()
-        logit = net.forward_groups(x, k).squeeze(1)
-        loss = F.binary_cross_entropy_with_logits(logit, y)
-        lp = logit[: 2 * a.batch_pairs].view(-1, 2)
-        pair_loss = F.softplus(lp[:, 0] - lp[:, 1]).mean()
-        opt.zero_grad()
-        (loss + 0.5 * pair_loss).backward()
-        opt.step()
-        sched.step()
-        run_loss += loss.item()
-        run_pair += (lp[:, 1] > lp[:, 0]).float().mean().item()
-        run_acc += ((logit > 0).float() == y).float().mean().item()
-        if it % 50 == 0:
-            log(f"it {it} loss {run_loss/50:.4f} acc {run_acc/50:.3f} pair_ok {run_pair/50:.3f} "
-                f"{(time.time()-t0)/it:.2f}s/it")
-            run_loss, run_acc, run_pair = 0.0, 0.0, 0.0
-    torch.save({"arch": a.arch, "state_dict": net.state_dict(), "args": vars(a)},
-               os.path.join(a.out, "model.pt"))
-    log(f"trained in {time.time()-t0:.0f}s")
-    if a.no_eval:
-        return
-    net.eval()
-    cache.clear()
-
-    @torch.no_grad()
-    def score(x):
-        return net(torch.from_numpy(x)).numpy().reshape(-1)
-
-    ev = [r for r in rows if r["split"] in ("calib", "test")]
-    t1 = time.time()
-    sc = E.score_images(score, [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
-    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
-    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
-    log(f"scored {len(ev)} images in {time.time()-t1:.0f}s")
+        meter.step(it, net.forward_groups(x, k).squeeze(1), y, a.batch_pairs, opt, sched)
+    finish(net, a, img, rows, log, t0)
 
 
 if __name__ == "__main__":

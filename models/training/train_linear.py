@@ -14,7 +14,6 @@ trainers, so ensemble.py and finalize.py take it as it is.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -27,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
 import evaluate as E  # noqa: E402
 from nets import SpecLin, spectral_features  # noqa: E402
-from train import DEFAULT_DATA, FAKE_SOURCE_W, build_pools  # noqa: E402
+from train import DEFAULT_DATA, FAKE_SOURCE_W, Images, load_pools, start_run, torch_scorer, write_scores  # noqa: E402
 from train_image import KS, KW, apply, plan  # noqa: E402
 
 
@@ -47,25 +46,9 @@ def main():
     a = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
-    torch.set_num_threads(1)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, "log.txt"), "w")
-
-    def log(*s):
-        msg = " ".join(str(x) for x in s)
-        print(msg, flush=True)
-        logf.write(msg + "\n")
-        logf.flush()
-
-    rows, pairs, real_src, fake_src = build_pools(a.data, a.extra_pairs)
-    cache = {}
-
-    def img(p):
-        if p not in cache:
-            cache[p] = C.decode_rgb(p)
-        return cache[p]
+    log = start_run(a)
+    rows, pairs, real_src, fake_src = load_pools(a, log)
+    img = Images()
 
     net = SpecLin(C.CROP).eval()
     F = spectral_features(C.CROP).numpy()
@@ -105,8 +88,7 @@ def main():
     X, y = np.array(X), np.array(y)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     Z = (X - mu) / sd
-    ev = [r for r in rows if r["split"] in ("calib", "test")]
-    calib = [r for r in ev if r["split"] == "calib"]
+    calib = [r for r in rows if r["split"] == "calib"]
     best = None
     for c in a.cs:
         clf = LogisticRegression(C=c, max_iter=5000).fit(Z, y)
@@ -115,8 +97,7 @@ def main():
         b = float(clf.intercept_[0] - (clf.coef_[0] * mu / sd).sum())
         net.w.copy_(w)
         net.b.fill_(b)
-        sc = E.score_images(lambda x: net(torch.from_numpy(x)).detach().numpy().reshape(-1),
-                            [r["abspath"] for r in calib])["native"]
+        sc = E.score_images(torch_scorer(net), [r["abspath"] for r in calib])["native"]
         neg = [sc[r["abspath"]] for r in calib if r["y"] == 0 and sc[r["abspath"]] is not None]
         pos = [sc[r["abspath"]] for r in calib if r["y"] == 1 and sc[r["abspath"]] is not None]
         auc = E.auc(neg, pos)
@@ -129,11 +110,8 @@ def main():
     log(f"kept C={c} (calib AUC {auc:.3f})")
     args = vars(a) | {"C": c, "batch_pairs": 8, "batch_other": 6}
     torch.save({"arch": "speclin", "state_dict": net.state_dict(), "args": args}, os.path.join(a.out, "model.pt"))
-    cache.clear()
-    sc = E.score_images(lambda x: net(torch.from_numpy(x)).detach().numpy().reshape(-1),
-                        [r["abspath"] for r in ev], conds=("native", "jpeg75", "half"))
-    meta = {r["abspath"]: {"path": r["path"], "source": r["source"], "y": r["y"], "split": r["split"]} for r in ev}
-    json.dump({"meta": meta, "scores": sc}, open(os.path.join(a.out, "scores.json"), "w"))
+    img.cache.clear()
+    write_scores(torch_scorer(net), rows, a.out, log)
     log(f"done in {time.time() - t0:.0f}s")
 
 
