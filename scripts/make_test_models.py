@@ -87,6 +87,22 @@ def mean_graph(out_shape, in_shape=("N", 3, "H", "W")):
     return helper.make_graph(nodes, "mean", [x_input(in_shape)], [y], inits)
 
 
+def image_mean_graph():
+    """Image level: the mean pixel of the whole batch (all crops of one
+    image), repeated for each crop, like models/training's fftavg."""
+    nodes = [
+        helper.make_node("ReduceMean", ["pixels"], ["m"], axes=[0, 1, 2, 3], keepdims=0),
+        helper.make_node("Shape", ["pixels"], ["shape"]),
+        helper.make_node("Slice", ["shape", "zero", "one"], ["n"]),
+        helper.make_node("Concat", ["n", "one"], ["out_shape"], axis=0),
+        helper.make_node("Expand", ["m", "out_shape"], ["logit"]),
+    ]
+    inits = [numpy_helper.from_array(np.array([0], dtype=np.int64), "zero"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "one")]
+    y = helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N", 1])
+    return helper.make_graph(nodes, "image_mean", [x_input()], [y], inits)
+
+
 def rgb_graph():
     w = np.array([1.0, 0.0, -1.0], dtype=np.float32).reshape(1, 3, 1, 1)
     nodes = [
@@ -161,6 +177,7 @@ def main():
     save(out, "mean", mean_graph(["N", 1]))
     save(out, "mean_flat", mean_graph(["N"]))
     save(out, "mean_b1", mean_graph([1, 1], in_shape=(1, 3, CROP, CROP)))
+    save(out, "image_mean", image_mean_graph())
     save(out, "rgb", rgb_graph(), output_name="m")
     save(out, "corner", corner_graph(), output_name="corner")
     save(out, "two_inputs", two_inputs_graph())

@@ -1,8 +1,9 @@
 //! The classifier runtime end to end through ONNX Runtime, with tiny models
 //! whose logits are known functions of the pixels (built by
 //! `scripts/make_test_models.py`): crop grid, normalisation, channel order,
-//! aggregation, calibration and thresholds, padding, batching, the hash
-//! check, card/graph mismatches and concurrent use.
+//! aggregation, calibration and thresholds, padding, batching (one batch per
+//! image, which image-level models rely on), the hash check, card/graph
+//! mismatches and concurrent use.
 
 // Helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -105,6 +106,28 @@ fn crop_grid_offsets_reach_the_model() {
         .map(|l| (l * 255.0).round())
         .collect();
     assert_eq!(xs, vec![0.0, 45.0, 23.0, 68.0]);
+}
+
+#[test]
+fn an_image_level_model_sees_all_crops_of_the_image_in_one_batch() {
+    // image_mean returns the mean pixel of the whole batch for every crop;
+    // mean returns each crop's own mean. If the runtime split the crops of
+    // one image over several batches, the image-level logits would differ
+    // from crop to crop and from the mean of the per-crop logits.
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(100, 40, |x, y| {
+        image::Rgb([(2 * x) as u8, (5 * y) as u8, 200 - x as u8])
+    }));
+    let per_crop = crop_logits(&card("mean"), &img);
+    let image = crop_logits(&card("image_mean"), &img);
+    assert_eq!(image.len(), per_crop.len());
+    assert!(
+        per_crop.iter().any(|l| (l - per_crop[0]).abs() > 0.05),
+        "{per_crop:?}"
+    );
+    let want = per_crop.iter().sum::<f32>() / per_crop.len() as f32;
+    for l in &image {
+        assert!((l - want).abs() < 1e-5, "{image:?} vs mean {want}");
+    }
 }
 
 #[test]
