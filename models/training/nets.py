@@ -178,10 +178,9 @@ class FFTAvg(nn.Module):
         # log of the power relative to its mean over frequencies
         return (torch.log(p / (p.mean(dim=(2, 3), keepdim=True) + 1e-8) + 1e-4) + 2.0) / 3.0
 
-    def spectra(self, x):
-        # per crop: the power (fftavg, averaged as power: textured crops weigh
+    def per_crop(self, p):
+        # what is averaged over crops: the power (fftavg: textured crops weigh
         # more) or its relative log (fftavg_log: every crop weighs the same)
-        p = self.power(x)
         return self.rel_log(p) if self.logavg else p
 
     def head(self, m):
@@ -192,11 +191,11 @@ class FFTAvg(nn.Module):
 
     def from_power(self, p):
         """The logit(s) from the crops' residual power (N x 1 x S x S)."""
-        m = (self.rel_log(p) if self.logavg else p).mean(dim=0, keepdim=True)
+        m = self.per_crop(p).mean(dim=0, keepdim=True)
         return self.head(m).expand(p.shape[0], 1)
 
     def forward_groups(self, x, k):
-        m = self.spectra(x)
+        m = self.per_crop(self.power(x))
         return self.head(m.view(-1, k, *m.shape[1:]).mean(dim=1))
 
 
@@ -262,15 +261,19 @@ class SpecLin(nn.Module):
         self.register_buffer("b", torch.zeros(1))
 
     def spectrum(self, x):
-        return FFTAvg.rel_log(self.power(x)).mean(dim=0, keepdim=True)
+        """L: the mean relative log-spectrum of the crops (1 x 1 x S x S)."""
+        return self.mean_spectrum(self.power(x))
+
+    @staticmethod
+    def mean_spectrum(p):
+        return FFTAvg.rel_log(p).mean(dim=0, keepdim=True)
 
     def forward(self, x):
         return self.from_power(self.power(x))
 
     def from_power(self, p):
         """The logit(s) from the crops' residual power (N x 1 x S x S)."""
-        L = FFTAvg.rel_log(p).mean(dim=0, keepdim=True)
-        z = (L * self.w).sum(dim=(1, 2, 3)) + self.b
+        z = (self.mean_spectrum(p) * self.w).sum(dim=(1, 2, 3)) + self.b
         return z.view(1, 1).expand(p.shape[0], 1)
 
 
