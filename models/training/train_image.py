@@ -67,6 +67,41 @@ def apply(img, p):
     return out
 
 
+class Sampler:
+    """One step of image-level training samples: k (drawn per step) crops of
+    one augmented region each, for `n_pairs` aligned pairs (real half, then
+    fake half, same draw), `n_other` other fakes and `n_other` other reals
+    (resampled as hard negatives). train_linear.py draws the same way."""
+
+    def __init__(self, a, rng, img, pairs, fake_src, real_src):
+        self.a, self.rng, self.img, self.pairs = a, rng, img, pairs
+        self.fake_src, self.real_src = fake_src, real_src
+        self.fsrcs = sorted(fake_src)
+        self.fw = [FAKE_SOURCE_W[s] for s in self.fsrcs]
+        self.rsrcs = sorted(real_src)
+
+    def step(self, n_pairs, n_other):
+        """-> (k, [(crops, label), ...])"""
+        a, rng, img = self.a, self.rng, self.img
+        qr = (a.q_lo, a.q_hi)
+        k = rng.choices(KS, KW)[0]
+        out = []
+        for _ in range(n_pairs):
+            rp, fp = self.pairs[rng.randrange(len(self.pairs))]
+            ri, fi = img(rp), img(fp)
+            pl = plan(rng, ri.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)
+            out += [(apply(ri, pl), 0), (apply(fi, pl), 1)]
+        for _ in range(n_other):
+            s = rng.choices(self.fsrcs, self.fw)[0]
+            im = img(self.fake_src[s][rng.randrange(len(self.fake_src[s]))])
+            out.append((apply(im, plan(rng, im.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)), 1))
+        for _ in range(n_other):
+            s = self.rsrcs[rng.randrange(len(self.rsrcs))]
+            im = img(self.real_src[s][rng.randrange(len(self.real_src[s]))])
+            out.append((apply(im, plan(rng, im.shape[:2], k, True, a.p_jpeg_real, a.p_resample_real, qr)), 0))
+        return k, out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=DEFAULT_DATA)
@@ -91,35 +126,17 @@ def main():
     rows, pairs, real_src, fake_src = load_pools(a, log)
     img = Images()
     rng = random.Random(a.seed)
-    qr = (a.q_lo, a.q_hi)
     net = make(a.arch, S)
     log("params", n_params(net))
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
-    fsrcs = sorted(fake_src)
-    fw = [FAKE_SOURCE_W[s] for s in fsrcs]
-    rsrcs = sorted(real_src)
+    sampler = Sampler(a, rng, img, pairs, fake_src, real_src)
     t0 = time.time()
     meter = Meter(log)
     for it in range(1, a.iters + 1):
-        k = rng.choices(KS, KW)[0]
-        xs, ys = [], []
-        for _ in range(a.batch_pairs):
-            rp, fp = pairs[rng.randrange(len(pairs))]
-            ri, fi = img(rp), img(fp)
-            pl = plan(rng, ri.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)
-            xs += apply(ri, pl) + apply(fi, pl)
-            ys += [0, 1]
-        for _ in range(a.batch_other):
-            s = rng.choices(fsrcs, fw)[0]
-            im = img(fake_src[s][rng.randrange(len(fake_src[s]))])
-            xs += apply(im, plan(rng, im.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr))
-            ys.append(1)
-        for _ in range(a.batch_other):
-            s = rsrcs[rng.randrange(len(rsrcs))]
-            im = img(real_src[s][rng.randrange(len(real_src[s]))])
-            xs += apply(im, plan(rng, im.shape[:2], k, True, a.p_jpeg_real, a.p_resample_real, qr))
-            ys.append(0)
+        k, samples = sampler.step(a.batch_pairs, a.batch_other)
+        xs = [c for crops, _ in samples for c in crops]
+        ys = [y for _, y in samples]
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
         net.train()

@@ -3,9 +3,9 @@ seeded, then score the calib/test images exactly as the runtime does.
 
   python models/training/train_linear.py --out runs/speclin_c --extra-pairs runs/pairs_clean
 
-Training samples are drawn and augmented as in train_image.py (same regions,
-crop counts, JPEG, grayscale and resampling draws; both halves of a pair
-alike). Their spectra go through the fixed read-outs of
+Training samples are drawn and augmented by train_image.Sampler (same
+regions, crop counts, JPEG, grayscale and resampling draws; both halves of a
+pair alike). Their spectra go through the fixed read-outs of
 nets.spectral_features; an L2 logistic regression is fitted for each C in
 --cs and the one with the best calib AUC is kept (the calib split, never the
 test split, picks it). Writes model.pt, log.txt and scores.json like the other
@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
 import evaluate as E  # noqa: E402
 from nets import SpecLin, spectral_features  # noqa: E402
-from train import DEFAULT_DATA, FAKE_SOURCE_W, Images, load_pools, start_run, torch_scorer, write_scores  # noqa: E402
-from train_image import KS, KW, apply, plan  # noqa: E402
+from train import DEFAULT_DATA, Images, load_pools, start_run, torch_scorer, write_scores  # noqa: E402
+from train_image import Sampler  # noqa: E402
 
 
 def main():
@@ -35,7 +35,9 @@ def main():
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--extra-pairs", default=None, nargs="+")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=250, help="sampling steps of 8 pairs + 6 fakes + 6 reals")
+    ap.add_argument("--steps", type=int, default=250, help="sampling steps (as train_image.py draws them)")
+    ap.add_argument("--batch-pairs", type=int, default=8)
+    ap.add_argument("--batch-other", type=int, default=6)
     ap.add_argument("--cs", type=float, nargs="+", default=[0.01, 0.1, 1.0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--q-lo", type=int, default=70)
@@ -58,49 +60,35 @@ def main():
         L = net.spectrum(torch.from_numpy(C.preprocess(np.stack(crops))))
         return F @ L.numpy().reshape(-1)
 
-    rng = random.Random(a.seed)
-    qr = (a.q_lo, a.q_hi)
-    fsrcs = sorted(fake_src)
-    fw = [FAKE_SOURCE_W[s] for s in fsrcs]
-    rsrcs = sorted(real_src)
+    sampler = Sampler(a, random.Random(a.seed), img, pairs, fake_src, real_src)
     X, y = [], []
     t0 = time.time()
     for step in range(a.steps):
-        k = rng.choices(KS, KW)[0]
-        for _ in range(8):
-            rp, fp = pairs[rng.randrange(len(pairs))]
-            ri, fi = img(rp), img(fp)
-            pl = plan(rng, ri.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr)
-            X += [feats(apply(ri, pl)), feats(apply(fi, pl))]
-            y += [0, 1]
-        for _ in range(6):
-            s = rng.choices(fsrcs, fw)[0]
-            im = img(fake_src[s][rng.randrange(len(fake_src[s]))])
-            X.append(feats(apply(im, plan(rng, im.shape[:2], k, False, a.p_jpeg_fake, 0.0, qr))))
-            y.append(1)
-        for _ in range(6):
-            s = rsrcs[rng.randrange(len(rsrcs))]
-            im = img(real_src[s][rng.randrange(len(real_src[s]))])
-            X.append(feats(apply(im, plan(rng, im.shape[:2], k, True, a.p_jpeg_real, a.p_resample_real, qr))))
-            y.append(0)
+        for crops, label in sampler.step(a.batch_pairs, a.batch_other)[1]:
+            X.append(feats(crops))
+            y.append(label)
         if (step + 1) % 50 == 0:
             log(f"step {step + 1}: {len(y)} samples, {(time.time() - t0) / (step + 1):.2f}s/step")
     X, y = np.array(X), np.array(y)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     Z = (X - mu) / sd
-    calib = [r for r in rows if r["split"] == "calib"]
+    # The calib images' spectra (the runtime crop grid) do not depend on C:
+    # compute them once, then each C's logit is one weighted sum.
+    calib = []
+    for r in rows:
+        if r["split"] == "calib":
+            crops, _ = C.image_crops(C.decode_rgb(r["abspath"]))
+            if crops is not None:
+                with torch.no_grad():
+                    calib.append((r["y"], net.spectrum(torch.from_numpy(C.preprocess(crops)))))
     best = None
     for c in a.cs:
         clf = LogisticRegression(C=c, max_iter=5000).fit(Z, y)
         coef = clf.coef_[0] / sd
         w = torch.from_numpy((coef @ F).astype(np.float32)).view(1, 1, C.CROP, C.CROP)
         b = float(clf.intercept_[0] - (clf.coef_[0] * mu / sd).sum())
-        net.w.copy_(w)
-        net.b.fill_(b)
-        sc = E.score_images(torch_scorer(net), [r["abspath"] for r in calib])["native"]
-        neg = [sc[r["abspath"]] for r in calib if r["y"] == 0 and sc[r["abspath"]] is not None]
-        pos = [sc[r["abspath"]] for r in calib if r["y"] == 1 and sc[r["abspath"]] is not None]
-        auc = E.auc(neg, pos)
+        sc = [(lab, float((L * w).sum()) + b) for lab, L in calib]
+        auc = E.auc([v for lab, v in sc if lab == 0], [v for lab, v in sc if lab == 1])
         log(f"C={c}: train acc {clf.score(Z, y):.3f}, calib AUC {auc:.3f}")
         if best is None or auc > best[0]:
             best = (auc, c, w.clone(), b)
@@ -108,7 +96,7 @@ def main():
     net.w.copy_(w)
     net.b.fill_(b)
     log(f"kept C={c} (calib AUC {auc:.3f})")
-    args = vars(a) | {"C": c, "batch_pairs": 8, "batch_other": 6}
+    args = vars(a) | {"C": c}
     torch.save({"arch": "speclin", "state_dict": net.state_dict(), "args": args}, os.path.join(a.out, "model.pt"))
     img.cache.clear()
     write_scores(torch_scorer(net), rows, a.out, log)
