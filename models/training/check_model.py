@@ -36,16 +36,20 @@ def load(models=MODELS):
 
 
 def score(card, sess, path):
-    img = C.decode_rgb(path)
+    return {"file": path, **score_image(card, sess, C.decode_rgb(path))}
+
+
+def score_image(card, sess, img):
+    """Score a decoded HxWx3 uint8 image as `hallmark detect` does."""
     crops, offs = C.image_crops(img)
     if crops is None:
-        return {"file": path, "score": None, "label": "inconclusive", "crops": 0}
+        return {"score": None, "label": "inconclusive", "crops": 0}
     lg = sess.run([card["output"]["name"]], {card["input"]["name"]: C.preprocess(crops)})[0].reshape(-1)
     agg = C.aggregate(lg, card["aggregation"])
     p = float(C.sigmoid(card["calibration"]["a"] * agg + card["calibration"]["b"]))
     t = card["thresholds"]
     lab = "ai" if p >= t["ai"] else ("real" if p <= t["real"] else "inconclusive")
-    return {"file": path, "score": p, "label": lab, "crops": len(offs), "offsets": offs, "logits": lg.tolist()}
+    return {"score": p, "label": lab, "crops": len(offs), "offsets": offs, "logits": lg.tolist()}
 
 
 def main():

@@ -55,12 +55,7 @@ def main():
     rows = [r for r in C.load_manifest(a.data) if C.assign_split(r) == "test"]
 
     def p_ai(img):
-        crops, _ = C.image_crops(img)
-        if crops is None:
-            return None
-        lg = sess.run([card["output"]["name"]], {card["input"]["name"]: C.preprocess(crops)})[0].reshape(-1)
-        return float(C.sigmoid(card["calibration"]["a"] * C.aggregate(lg, card["aggregation"])
-                               + card["calibration"]["b"]))
+        return M.score_image(card, sess, img)["score"]
 
     fakes = [p_ai(C.decode_rgb(os.path.join(a.data, r["path"]))) for r in rows if r["y"] == 1]
     fakes = [f for f in fakes if f is not None]
