@@ -79,7 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     };
     let (signed, durable) = if a.watermark {
         let d = provenance::sign_durable(&a.input, &a.output, &opts, &EmbedOptions::default())?;
-        (d.signed.clone(), Some(d))
+        (d.signed, Some((d.payload, d.psnr)))
     } else {
         (provenance::sign(&a.input, &a.output, &opts)?, None)
     };
@@ -95,10 +95,9 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     }
     println!("manifest id  {}", signed.manifest_id);
     println!("signer       {}", signed.signer);
-    if let Some(d) = &durable {
+    if let Some((payload, psnr)) = durable {
         println!(
-            "watermark    payload {:016x} (PSNR {:.1} dB; declared as c2pa.soft-binding)",
-            d.payload, d.psnr
+            "watermark    payload {payload:016x} (PSNR {psnr:.1} dB; declared as c2pa.soft-binding)"
         );
         println!("note         the image was re-encoded to carry the watermark; its EXIF/XMP were not copied");
     }
