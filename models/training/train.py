@@ -103,19 +103,22 @@ def pair_margin_loss(logit, y, n_pairs):
 
 
 class Meter:
-    """Running loss / accuracy / pair order, logged every 50 steps."""
+    """The optimiser (AdamW, one-cycle lr over a.iters steps) and the running
+    loss / accuracy / pair order, logged every 50 steps."""
 
-    def __init__(self, log):
+    def __init__(self, log, net, a):
         self.log, self.t0 = log, time.time()
+        self.opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
         self.loss = self.acc = self.pair = 0.0
 
-    def step(self, it, logit, y, n_pairs, opt, sched):
+    def step(self, it, logit, y, n_pairs):
         """One optimiser step on pair_margin_loss, then the bookkeeping."""
         tot, loss, pair_ok = pair_margin_loss(logit, y, n_pairs)
-        opt.zero_grad()
+        self.opt.zero_grad()
         tot.backward()
-        opt.step()
-        sched.step()
+        self.opt.step()
+        self.sched.step()
         self.loss += loss.item()
         self.pair += pair_ok
         self.acc += ((logit > 0).float() == y).float().mean().item()
@@ -219,13 +222,11 @@ def main():
     aug = C.Augmenter(p_resample_real=a.p_resample_real, q_range=(a.q_lo, a.q_hi))
     net = Net(a.arch, C.CROP)
     log("params", n_params(net))
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
     fsrcs = sorted(fake_src)
     fw = [FAKE_SOURCE_W[s] for s in fsrcs]
     rsrcs = sorted(real_src)
     t0 = time.time()
-    meter = Meter(log)
+    meter = Meter(log, net, a)
     for it in range(1, a.iters + 1):
         xs, ys = [], []
         # aligned pairs: identical crop + augmentation on both halves
@@ -255,7 +256,7 @@ def main():
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
         net.train()
-        meter.step(it, net(x).squeeze(1), y, a.batch_pairs, opt, sched)
+        meter.step(it, net(x).squeeze(1), y, a.batch_pairs)
     finish(net, a, img, rows, log, t0)
 
 

@@ -67,6 +67,22 @@ def apply(img, p):
     return out
 
 
+def sample_args(ap):
+    """The arguments of what Sampler draws (shared with train_linear.py)."""
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--extra-pairs", default=None, nargs="+")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch-pairs", type=int, default=8)
+    ap.add_argument("--batch-other", type=int, default=6)
+    ap.add_argument("--q-lo", type=int, default=70)
+    ap.add_argument("--q-hi", type=int, default=98)
+    ap.add_argument("--p-resample-real", type=float, default=0.5)
+    ap.add_argument("--p-jpeg-fake", type=float, default=0.7)
+    ap.add_argument("--p-jpeg-real", type=float, default=0.4)
+    return ap
+
+
 class Sampler:
     """One step of image-level training samples: k (drawn per step) crops of
     one augmented region each, for `n_pairs` aligned pairs (real half, then
@@ -103,22 +119,11 @@ class Sampler:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--extra-pairs", default=None, nargs="+")
-    ap.add_argument("--out", required=True)
+    ap = sample_args(argparse.ArgumentParser())
     ap.add_argument("--arch", default="fftavg", choices=["fftavg", "fftavg_log"])
     ap.add_argument("--iters", type=int, default=1400)
-    ap.add_argument("--batch-pairs", type=int, default=8)
-    ap.add_argument("--batch-other", type=int, default=6)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--q-lo", type=int, default=70)
-    ap.add_argument("--q-hi", type=int, default=98)
-    ap.add_argument("--p-resample-real", type=float, default=0.5)
-    ap.add_argument("--p-jpeg-fake", type=float, default=0.7)
-    ap.add_argument("--p-jpeg-real", type=float, default=0.4)
     ap.add_argument("--no-eval", action="store_true")
     a = ap.parse_args()
 
@@ -128,11 +133,9 @@ def main():
     rng = random.Random(a.seed)
     net = make(a.arch, S)
     log("params", n_params(net))
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
     sampler = Sampler(a, rng, img, pairs, fake_src, real_src)
     t0 = time.time()
-    meter = Meter(log)
+    meter = Meter(log, net, a)
     for it in range(1, a.iters + 1):
         k, samples = sampler.step(a.batch_pairs, a.batch_other)
         xs = [c for crops, _ in samples for c in crops]
@@ -140,7 +143,7 @@ def main():
         x = torch.from_numpy(C.preprocess(np.stack(xs)))
         y = torch.tensor(ys, dtype=torch.float32)
         net.train()
-        meter.step(it, net.forward_groups(x, k).squeeze(1), y, a.batch_pairs, opt, sched)
+        meter.step(it, net.forward_groups(x, k).squeeze(1), y, a.batch_pairs)
     finish(net, a, img, rows, log, t0)
 
 

@@ -26,25 +26,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
 import evaluate as E  # noqa: E402
 from nets import SpecLin, spectral_features  # noqa: E402
-from train import DEFAULT_DATA, Images, load_pools, start_run, torch_scorer, write_scores  # noqa: E402
-from train_image import Sampler  # noqa: E402
+from train import Images, load_pools, start_run, torch_scorer, write_scores  # noqa: E402
+from train_image import Sampler, sample_args  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--extra-pairs", default=None, nargs="+")
-    ap.add_argument("--out", required=True)
+    ap = sample_args(argparse.ArgumentParser())
     ap.add_argument("--steps", type=int, default=250, help="sampling steps (as train_image.py draws them)")
-    ap.add_argument("--batch-pairs", type=int, default=8)
-    ap.add_argument("--batch-other", type=int, default=6)
     ap.add_argument("--cs", type=float, nargs="+", default=[0.01, 0.1, 1.0])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--q-lo", type=int, default=70)
-    ap.add_argument("--q-hi", type=int, default=98)
-    ap.add_argument("--p-resample-real", type=float, default=0.5)
-    ap.add_argument("--p-jpeg-fake", type=float, default=0.7)
-    ap.add_argument("--p-jpeg-real", type=float, default=0.4)
     a = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
