@@ -29,8 +29,9 @@ import common as C  # noqa: E402
 # "clean" recipe (_c runs): extra pairs made from *downscaled* training photos (make_pairs.py
 # --prescale 0.5 0.75, 192 px), so neither half of a pair carries its source's JPEG grid, and
 # JPEG q70-98 with p=0.7 on pairs (same draw on both halves) and other fakes, p=0.4 on other reals.
-CLEAN = ["--extra-pairs", "{work}/pairs_clean", "--batch-pairs", "12", "--batch-other", "6",
-         "--p-jpeg-fake", "0.7", "--p-jpeg-real", "0.4", "--q-lo", "70", "--q-hi", "98"]
+CLEAN_AUG = ["--batch-pairs", "12", "--batch-other", "6",
+             "--p-jpeg-fake", "0.7", "--p-jpeg-real", "0.4", "--q-lo", "70", "--q-hi", "98"]
+CLEAN = ["--extra-pairs", "{work}/pairs_clean"] + CLEAN_AUG
 COMMON = ["--extra-pairs", "{work}/pairs", "--batch-pairs", "12", "--batch-other", "6"]
 PAIRS_ONLY = ["--extra-pairs", "{work}/pairs", "--batch-pairs", "14", "--batch-other", "4",
               "--batch-other-fake", "0", "--reals-from", "pairs"]
@@ -52,6 +53,9 @@ RUNS = [
     ("fft_c_s2", ["--arch", "fft", "--iters", "1400", "--seed", "2"] + CLEAN),
     # spectrum front end with the srm_y_j recipe (is it the recipe or the input?)
     ("fft_j", ["--arch", "fft", "--iters", "1400"] + COMMON),
+    # clean recipe, plus as many pairs again decoded by perturbed TAEF2 decoders
+    ("fft_v", ["--arch", "fft", "--iters", "1400", "--extra-pairs", "{work}/pairs_clean", "{work}/pairs_var"]
+     + CLEAN_AUG),
 ]
 # image-level runs (train_image.py; its defaults are the clean recipe with 8 pairs + 6 + 6 images per step)
 IMAGE_CLEAN = ["--extra-pairs", "{work}/pairs_clean"]
@@ -68,8 +72,6 @@ LINEAR_RUNS = [
     ("speclin_c", IMAGE_CLEAN),
     ("speclin_c_s1", ["--seed", "1"] + IMAGE_CLEAN),
 ]
-RUNS.append(("fft_v", ["--arch", "fft", "--iters", "1400", "--extra-pairs", "{work}/pairs_clean", "{work}/pairs_var"]
-              + CLEAN[2:]))
 # ensembles (mean logit of the members; ensemble.py)
 ENSEMBLES = [
     ("fft_c_ens", ["fft_c", "fft_c_s1", "fft_c_s2"]),
@@ -86,6 +88,14 @@ ENSEMBLES = [
 # which raised the calib AUC (0.876 -> 0.903). See README.md.
 SHIP = "mix_c3"
 SHIP_ARGS = ["--abstain", "--version", "0.3.0"]
+# extra TAEF2 pair sets (make_pairs.py arguments): as-is 256 px; "clean" 192 px from downscaled
+# photos; "var": clean pairs decoded by perturbed decoders
+PAIR_SETS = [
+    ("pairs", ["--size", "256"]),
+    ("pairs_clean", ["--size", "192", "--prescale", "0.5", "0.75", "--per-color", "4", "--per-gray", "2"]),
+    ("pairs_var", ["--size", "192", "--prescale", "0.5", "0.75", "--per-color", "4", "--per-gray", "2",
+                   "--seed", "1", "--perturb", "0.03", "0.12"]),
+]
 
 
 def sh(args):
@@ -103,17 +113,10 @@ def main():
     py = sys.executable
     w = a.work
     os.makedirs(w, exist_ok=True)
-    if not os.path.exists(os.path.join(w, "pairs", "done")):
-        sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, "pairs"), "--size", "256"])
-        open(os.path.join(w, "pairs", "done"), "w").close()
-    if not os.path.exists(os.path.join(w, "pairs_clean", "done")):
-        sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, "pairs_clean"), "--size", "192",
-            "--prescale", "0.5", "0.75", "--per-color", "4", "--per-gray", "2"])
-        open(os.path.join(w, "pairs_clean", "done"), "w").close()
-    if not os.path.exists(os.path.join(w, "pairs_var", "done")):
-        sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, "pairs_var"), "--size", "192",
-            "--prescale", "0.5", "0.75", "--per-color", "4", "--per-gray", "2", "--seed", "1", "--perturb", "0.03", "0.12"])
-        open(os.path.join(w, "pairs_var", "done"), "w").close()
+    for name, args in PAIR_SETS:
+        if not os.path.exists(os.path.join(w, name, "done")):
+            sh([py, os.path.join(HERE, "make_pairs.py"), "--data", a.data, "--out", os.path.join(w, name)] + args)
+            open(os.path.join(w, name, "done"), "w").close()
     sh([py, os.path.join(HERE, "nonphoto.py"), "--out", os.path.join(w, "nonphoto")])
     ens = dict(ENSEMBLES)
     need = set(ens.get(SHIP, [SHIP]))
