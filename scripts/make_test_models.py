@@ -14,6 +14,15 @@ Writes into OUT_DIR, each with a `<name>.card.json` (correct sha256):
   corner.onnx     logit = R value of the crop's top-left pixel (checks the grid)
   two_inputs.onnx a graph with two inputs (must be refused)
   default.json    {"card": "mean.card.json"}
+  standin_encoder.onnx  a tiny stand-in for the CLIP encoder (same input and
+                  output names and shapes: pixel_values [N,3,224,224] ->
+                  image_embeds [N,512], onnx::Gather_1524 [N,197,768])
+  standin_head.onnx     a head on it (models/training/heads.py, random weights)
+  fused.card.json a fused card: the `mean` pixel member + the stand-in encoder
+                  with its head (the encoder is found through --encoder)
+  fused_golden.json     per-member logits and p_ai that Python computes
+                  (models/training/clipview.py + onnxruntime) for procedural
+                  images the Rust tests regenerate (`pattern` below)
 With --bench also:
   bench.onnx      a small random-weight CNN (NPR residual + 4 strided convs,
                   about 0.1M parameters) at crop 256, for examples/bench_detect.rs
@@ -27,6 +36,10 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "training"))
+import clipview  # noqa: E402
+import heads  # noqa: E402
 
 OPSET = 17
 CROP = 32
@@ -168,6 +181,115 @@ def bench_graph(seed=0):
     return helper.make_graph(nodes, "bench", [x_input(("N", 3, 256, 256))], [y], inits)
 
 
+def standin_encoder_graph(seed=1):
+    """pixel_values -> 16x16 average pool -> 196 patch tokens (x @ W, tanh);
+    the first token is their mean (a CLS stand-in); embeds = CLS @ W2."""
+    rng = np.random.default_rng(seed)
+    f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    inits = [
+        numpy_helper.from_array(f32(rng.standard_normal((3, 768))), "w_tok"),
+        numpy_helper.from_array(f32(rng.standard_normal((768, 512)) / 28.0), "w_emb"),
+        numpy_helper.from_array(np.array([0, 3, 196], dtype=np.int64), "s_flat"),
+        numpy_helper.from_array(np.array([0, 768], dtype=np.int64), "s_cls"),
+    ]
+    nodes = [
+        helper.make_node("AveragePool", ["pixel_values"], ["pool"], kernel_shape=[16, 16], strides=[16, 16]),
+        helper.make_node("Reshape", ["pool", "s_flat"], ["flat"]),
+        helper.make_node("Transpose", ["flat"], ["tok_in"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["tok_in", "w_tok"], ["tok_lin"]),
+        helper.make_node("Tanh", ["tok_lin"], ["tokens"]),
+        helper.make_node("ReduceMean", ["tokens"], ["cls"], axes=[1], keepdims=1),
+        helper.make_node("Concat", ["cls", "tokens"], ["onnx::Gather_1524"], axis=1),
+        helper.make_node("Reshape", ["cls", "s_cls"], ["cls2"]),
+        helper.make_node("MatMul", ["cls2", "w_emb"], ["image_embeds"]),
+    ]
+    x = helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["batch", 3, 224, 224])
+    ys = [helper.make_tensor_value_info("image_embeds", TensorProto.FLOAT, ["batch", 512]),
+          helper.make_tensor_value_info("onnx::Gather_1524", TensorProto.FLOAT, ["batch", 197, 768])]
+    return helper.make_graph(nodes, "standin_clip", [x], ys, inits)
+
+
+def pattern(w, h):
+    """The procedural test image the Rust tests regenerate (uint8 HxWx3)."""
+    x = np.arange(w, dtype=np.int64)[None, :]
+    y = np.arange(h, dtype=np.int64)[:, None]
+    r = (x * 3 + y * 5) % 256
+    g = (x * y // 7) % 256
+    b = ((x ^ y) * 3) % 256
+    return np.stack(np.broadcast_arrays(r, g, b), axis=2).astype(np.uint8)
+
+
+FUSED = {"weights": [0.5, 1.5], "bias": -0.25}
+FUSED_SIZES = [(300, 200), (1000, 950), (240, 500)]
+
+
+def save_fused(out):
+    import onnxruntime as ort
+    enc = helper.make_model(standin_encoder_graph(), opset_imports=[helper.make_opsetid("", OPSET)],
+                            producer_name="hallmark-tests")
+    enc.ir_version = 8
+    onnx.checker.check_model(enc)
+    enc_bytes = enc.SerializeToString()
+    rng = np.random.default_rng(7)
+    layers = [(rng.standard_normal((768, 8)), rng.standard_normal(8) / 10),
+              (rng.standard_normal((8, 1)), np.array([0.1]))]
+    domain_layers = [(rng.standard_normal((768, 1)), np.array([0.0]))]
+    head_bytes = heads.head_graph(layers, 768, domain_layers=domain_layers)
+    for name, data in (("standin_encoder.onnx", enc_bytes), ("standin_head.onnx", head_bytes)):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    view = {"size": 224, "resize": "box_triangle", "windows": "center", "scale": 255.0,
+            "mean": [float(v) for v in clipview.MEAN], "std": [float(v) for v in clipview.STD]}
+    card = {
+        "name": "test-fused", "version": "0.0.1",
+        "members": [
+            {"kind": "pixel", "name": "spectral", "card": "mean.card.json"},
+            {"kind": "encoder_head", "name": "clip",
+             "encoder": {"package": "hallmark-test-standin==0.0.0", "file": "hallmark_test_standin/standin_encoder.onnx",
+                         "sha256": hashlib.sha256(enc_bytes).hexdigest(), "bytes": len(enc_bytes),
+                         "input": "pixel_values", "output": "onnx::Gather_1524"},
+             "view": view,
+             "head": {"file": "standin_head.onnx", "sha256": hashlib.sha256(head_bytes).hexdigest(),
+                      "input": "hidden", "output": "logit", "domain_output": "domain"},
+             "aggregation": "mean_logit"},
+        ],
+        "fusion": FUSED,
+        "calibration": {"method": "platt", "a": 1.2, "b": 0.1},
+        "thresholds": {"ai": 0.7, "real": 0.3},
+        "domain": {"member": "clip", "nonphoto_at": -2.08, "thresholds": {"ai": 0.9, "real": 0.1}},
+        "labels": ["real", "ai"],
+        "training": {"note": "synthetic test model built by scripts/make_test_models.py"},
+    }
+    with open(os.path.join(out, "fused.card.json"), "w") as f:
+        json.dump(card, f, indent=2)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    s_enc = ort.InferenceSession(enc_bytes, so, providers=["CPUExecutionProvider"])
+    s_head = ort.InferenceSession(head_bytes, so, providers=["CPUExecutionProvider"])
+    cases = []
+    for w, h in FUSED_SIZES:
+        img = pattern(w, h)
+        views = clipview.clip_crops_u8(img, "center")
+        hidden = s_enc.run(["onnx::Gather_1524"], {"pixel_values": clipview.normalise(views)})[0]
+        clip, dom = (o.reshape(-1) for o in s_head.run(["logit", "domain"], {"hidden": hidden}))
+        nx, ny = -(-w // CROP), -(-h // CROP)
+        xs = [(2 * i * (w - CROP) + (nx - 1)) // (2 * (nx - 1)) for i in range(nx)]
+        ys = [(2 * i * (h - CROP) + (ny - 1)) // (2 * (ny - 1)) for i in range(ny)]
+        full = [(x, y) for y in ys for x in xs]
+        n, k = len(full), 4
+        keep = [full[(2 * m * (n - 1) + (k - 1)) // (2 * (k - 1))] for m in range(k)]
+        mean = float(np.mean([img[y:y + CROP, x:x + CROP].astype(np.float32).mean() / 255.0 for x, y in keep]))
+        z = FUSED["bias"] + FUSED["weights"][0] * mean + FUSED["weights"][1] * float(clip.mean())
+        p = 1.0 / (1.0 + np.exp(-(1.2 * z + 0.1)))
+        t = card["domain"]["thresholds"] if dom.mean() >= card["domain"]["nonphoto_at"] else card["thresholds"]
+        cases.append({"width": w, "height": h, "view_u8_sum": int(views.astype(np.int64).sum()),
+                      "spectral": mean, "clip": [float(v) for v in clip], "domain": float(dom.mean()),
+                      "logit": z, "p_ai": float(p),
+                      "label": "ai" if p >= t["ai"] else ("real" if p <= t["real"] else "inconclusive")})
+    with open(os.path.join(out, "fused_golden.json"), "w") as f:
+        json.dump({"tolerance": 1e-4, "cases": cases}, f, indent=1)
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) != 1:
@@ -181,6 +303,7 @@ def main():
     save(out, "rgb", rgb_graph(), output_name="m")
     save(out, "corner", corner_graph(), output_name="corner")
     save(out, "two_inputs", two_inputs_graph())
+    save_fused(out)
     if "--bench" in sys.argv:
         save(
             out,

@@ -17,6 +17,28 @@ pub enum Overwrite {
     Refuse,
 }
 
+/// An I/O error without the temporary file's name (tempfile adds "at path
+/// .hallmark-XXXX.tmp" to its messages): the error names the output.
+fn plain(e: std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::from(e.kind()),
+    }
+}
+
+/// Refuse to write `output` over `input` (hallmark never modifies its input).
+pub fn refuse_same_file(input: &Path, output: &Path) -> Result<()> {
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+        if a == b {
+            return Err(Error::InvalidInput(format!(
+                "{} is both input and output; hallmark never modifies its input",
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -53,15 +75,17 @@ where
         .prefix(".hallmark-")
         .suffix(".tmp")
         .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    fill(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+        .map_err(|e| Error::io(&dir, plain(e)))?;
+    fill(tmp.as_file_mut()).map_err(|e| Error::io(path, plain(e)))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(path, plain(e)))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let m = mode.unwrap_or(0o644);
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(m))
-            .map_err(|e| Error::io(path, e))?;
+            .map_err(|e| Error::io(path, plain(e)))?;
     }
     #[cfg(not(unix))]
     let _ = mode;
@@ -69,12 +93,12 @@ where
         Overwrite::Allow => tmp
             .persist(path)
             .map(|_| ())
-            .map_err(|e| Error::io(path, e.error)),
+            .map_err(|e| Error::io(path, plain(e.error))),
         Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::AlreadyExists(path.to_path_buf())
             } else {
-                Error::io(path, e.error)
+                Error::io(path, plain(e.error))
             }
         }),
     }

@@ -61,6 +61,15 @@ pub enum Error {
     /// ONNX Runtime could not be found, loaded or run.
     #[error("ONNX Runtime: {0}")]
     Runtime(String),
+    /// The manifest registry failed (opening, locked, full, connection
+    /// lost, refused write); the message names the registry.
+    #[error("registry {0}")]
+    Registry(String),
+
+    // ---- faces ---------------------------------------------------------------
+    /// The HTTP server could not start (address in use, a refused address).
+    #[error("serve: {0}")]
+    Serve(String),
 }
 
 impl Error {

@@ -18,10 +18,7 @@ fn main() -> ExitCode {
             if cli::output::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("hallmark: error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            eprintln!("hallmark: error: {}", cli::output::one_line(&err));
             ExitCode::from(2)
         }
     }

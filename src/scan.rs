@@ -35,13 +35,8 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::media::Format;
 use crate::report::{Checker, FileError, Report, Timings, Verdict};
-
-/// Extensions taken from folder walks (lowercase, compared case-insensitively).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "tif", "tiff", "gif", "bmp", "heic", "heif",
-    "avif",
-];
 
 /// One output line: a report, or an error for a file that could not be checked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,7 +218,7 @@ fn read_done(f: &mut File) -> std::io::Result<(HashSet<String>, u64)> {
 pub fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| Format::from_extension(e).is_some())
 }
 
 /// Lazily expand the inputs: files as given, folders walked (image

@@ -28,6 +28,7 @@ fn camera_manifest(trusted: bool) -> Section<ManifestSection> {
             "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture".into(),
         ),
         claim_generator: Some("hallmark/0.1.0".into()),
+        non_conformant: false,
         failures: vec![],
         watermark_payload: None,
     })
@@ -42,6 +43,7 @@ fn classifier(score: f64, label: &str) -> Section<ClassifierSection> {
         score,
         label: label.into(),
         model: Some("test-model".into()),
+        domain: None,
     })
 }
 
@@ -60,6 +62,7 @@ fn conflict_report_matches_golden() {
                 generator: Some("Canon EOS R5".into()),
                 indicates: Hint::Capture,
             }],
+            ..MetadataSection::default()
         }),
         classifier(0.93, "ai"),
     );
@@ -88,6 +91,7 @@ fn each_sample_kind_gets_its_verdict() {
             "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia".into(),
         ),
         claim_generator: None,
+        non_conformant: false,
         failures: vec![],
         watermark_payload: None,
     });
@@ -148,6 +152,7 @@ fn each_sample_kind_gets_its_verdict() {
             generator: Some("Stable Diffusion (AUTOMATIC1111)".into()),
             indicates: Hint::Ai,
         }],
+        ..MetadataSection::default()
     });
     let r = Report::assemble(
         "m".into(),

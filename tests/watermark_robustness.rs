@@ -100,6 +100,14 @@ fn unmarked_images_are_not_detected() {
     for s in 0..6 {
         imgs.push(textured(300 + 40 * s, 500 - 30 * s, 100 + u64::from(s)));
     }
+    // Mirrored and affine-warped copies of unmarked images stay unmarked.
+    let k = fixture("kodim23-crop.png");
+    imgs.push(Attack::Mirror.apply(&k, 0).unwrap());
+    imgs.push(
+        Attack::Affine([1.1, 0.1, -0.05, 0.85])
+            .apply(&k, 0)
+            .unwrap(),
+    );
     for img in &imgs {
         let d = watermark::detect(img, &DetectOptions::default()).unwrap();
         assert!(!d.detected, "{d:?}");

@@ -20,9 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.normpath(os.path.join(HERE, ".."))
 
 
-def load(models=MODELS):
+SPECTRAL = "hallmark-cls.card.json"
+
+
+def load(models=MODELS, card_name=SPECTRAL):
+    """The spectral (pixel) model: its card and an onnxruntime session."""
     import onnxruntime as ort
-    card_name = json.load(open(os.path.join(models, "default.json")))["card"]
     card = json.load(open(os.path.join(models, card_name)))
     path = os.path.join(models, card["file"])
     sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
@@ -52,7 +55,39 @@ def score_image(card, sess, img):
     return {"score": p, "label": lab, "crops": len(offs), "offsets": offs, "logits": lg.tolist()}
 
 
+def check_v1(models=MODELS):
+    """The fused default card: head hash, encoder hash, golden_v1.json per member."""
+    import numpy as np
+    import onnxruntime as ort
+    import clipview as V
+    import encoder as E
+    name = json.load(open(os.path.join(models, "default.json")))["card"]
+    card = json.load(open(os.path.join(models, name)))
+    if "members" not in card:
+        return
+    g = json.load(open(os.path.join(HERE, "golden_v1.json")))
+    assert g["card_sha256"] == hashlib.sha256(open(os.path.join(models, name), "rb").read()).hexdigest()
+    clip = next(m for m in card["members"] if m["kind"] == "encoder_head")
+    hb = open(os.path.join(models, clip["head"]["file"]), "rb").read()
+    assert hashlib.sha256(hb).hexdigest() == clip["head"]["sha256"], "head sha256 mismatch"
+    enc = E.session(E.locate())  # checks the encoder's sha256
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    head = ort.InferenceSession(hb, so, providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for c in g["cases"]:
+        if c["p_ai"] is None:
+            continue
+        img = C.decode_rgb(os.path.join(HERE, c["file"]))
+        hid = enc.run([E.OUT_HIDDEN], {E.INPUT: V.clip_input(img)})[0]
+        zc = head.run(["logit"], {"hidden": hid})[0].reshape(-1)
+        worst = max(worst, float(np.abs(zc - np.array(c["clip"])).max()))
+    assert worst <= g["tolerance"]["clip"], worst
+    print(f"ok: {card['name']} {card['version']} golden_v1 clip max diff {worst:.2e}")
+
+
 def main():
+    check_v1()
     card, sess = load()
     g = json.load(open(os.path.join(HERE, "golden.json")))
     assert g["model_sha256"] == card["sha256"], "golden.json is for another model"

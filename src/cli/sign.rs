@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use hallmark::atomic::Overwrite;
-use hallmark::provenance::{self, SignOptions};
+use hallmark::credentials::Stored;
+use hallmark::outputs;
+use hallmark::provenance::SignOptions;
 use hallmark::watermark::EmbedOptions;
 
 use super::Outcome;
@@ -47,15 +49,19 @@ pub struct Args {
     /// signing. Re-encodes the image (JPEG q95; PNG/WebP lossless).
     #[arg(long)]
     watermark: bool,
-    /// Add the GB 45438-2025 implicit AIGC label with this producer name.
-    #[arg(long, value_name = "PRODUCER")]
-    gb45438: Option<String>,
     /// Add a thumbnail to the manifest (slower, larger).
     #[arg(long)]
     thumbnail: bool,
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
+    /// Record the manifest (with its watermark payload and fingerprint) in
+    /// this registry before OUT is written: a SQLite file or
+    /// postgres://USER@HOST/DB.
+    #[arg(long, value_name = "R")]
+    registry: Option<String>,
+    #[command(flatten)]
+    labels: super::sign_labels::LabelArgs,
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
@@ -70,19 +76,21 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     opts.title = a.title;
     opts.parents = a.parent;
     opts.sidecar = a.sidecar;
-    opts.gb45438_producer = a.gb45438;
+    a.labels.apply(&mut opts)?;
     opts.thumbnail = a.thumbnail;
     opts.overwrite = if a.force {
         Overwrite::Allow
     } else {
         Overwrite::Refuse
     };
-    let (signed, durable) = if a.watermark {
-        let d = provenance::sign_durable(&a.input, &a.output, &opts, &EmbedOptions::default())?;
-        (d.signed, Some((d.payload, d.psnr)))
-    } else {
-        (provenance::sign(&a.input, &a.output, &opts)?, None)
-    };
+    let wm = EmbedOptions::default();
+    let signed = outputs::sign(
+        &a.input,
+        &a.output,
+        &opts,
+        a.watermark.then_some(&wm),
+        a.registry.as_deref(),
+    )?;
     println!("signed       {}", signed.output.display());
     if let Some(sc) = &signed.sidecar {
         println!(
@@ -95,14 +103,26 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     }
     println!("manifest id  {}", signed.manifest_id);
     println!("signer       {}", signed.signer);
-    if let Some((payload, psnr)) = durable {
+    if let Some(w) = &signed.watermark {
         println!(
-            "watermark    payload {payload:016x} (PSNR {psnr:.1} dB; declared as c2pa.soft-binding)"
+            "watermark    payload {} (PSNR {:.1} dB; declared as c2pa.soft-binding)",
+            w.payload, w.psnr
         );
         println!("note         the image was re-encoded to carry the watermark; its EXIF/XMP were not copied");
+    }
+    if let Some(r) = &signed.registry {
+        let how = match r.stored {
+            Stored::Added => "recorded in",
+            Stored::AlreadyPresent => "already in",
+        };
+        println!("registry     {how} {}", r.location);
+        for n in &r.notes {
+            eprintln!("hallmark: note: {n}");
+        }
     }
     if signed.ingredients > 0 {
         println!("ingredients  {}", signed.ingredients);
     }
+    super::sign_labels::print(&signed.labels);
     Ok(Outcome::Success)
 }

@@ -1,9 +1,10 @@
 //! `hallmark verify`: verify an image's C2PA manifest, chain and signer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hallmark::keys::TrustStore;
-use hallmark::provenance::{verify_path, ManifestReport};
+use hallmark::outputs::VerifyOutput;
+use hallmark::provenance::verify_path;
 
 use super::{output, Outcome};
 
@@ -13,7 +14,7 @@ use super::{output, Outcome};
 pub struct Args {
     /// Image to verify.
     file: PathBuf,
-    /// Folder of trusted root certificates / public keys (default: keys/ if it exists).
+    /// Folder of trusted root certificates / public keys (default: the per-user folder ~/.config/hallmark/trust, if it exists).
     #[arg(long, value_name = "DIR")]
     trust: Option<PathBuf>,
     /// Exit 1 unless the signer is trusted.
@@ -24,37 +25,24 @@ pub struct Args {
     json: bool,
 }
 
-/// The trust folder: `--trust DIR`, else `keys/` if it exists, else none.
-pub fn trust_store(dir: Option<&Path>) -> anyhow::Result<TrustStore> {
-    match dir {
-        Some(d) => Ok(TrustStore::load_dir(d)?),
-        None if Path::new("keys").is_dir() => Ok(TrustStore::load_dir(Path::new("keys"))?),
-        None => Ok(TrustStore::empty()),
-    }
-}
-
-#[derive(serde::Serialize)]
-struct Json<'a> {
-    file: &'a Path,
-    manifest: &'a ManifestReport,
-}
-
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
-    let trust = trust_store(a.trust.as_deref())?;
+    let trust = TrustStore::load(a.trust.as_deref())?;
     let report = verify_path(&a.file, &trust)?;
+    let ok = report.valid && (report.trusted || !a.require_trusted);
     if a.json {
-        output::print_json(&Json {
-            file: &a.file,
-            manifest: &report,
-        })?;
+        output::print_json(&VerifyOutput::new(
+            a.file.display().to_string(),
+            trust.describe(),
+            report,
+        ))?;
     } else {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", a.file.display())?;
         write!(out, "{}", report.human())?;
+        writeln!(out, "  Trust:     {}", trust.describe())?;
         out.flush()?;
     }
-    let ok = report.valid && (report.trusted || !a.require_trusted);
     Ok(if ok {
         Outcome::Success
     } else {

@@ -80,10 +80,10 @@ fn source_index(i: i64, n: i64, pad: Pad) -> Option<usize> {
 /// 8-bit RGB pixels of an image, borrowed when the decoder already produced
 /// 8-bit RGB or RGBA (alpha is dropped, not composited), converted otherwise.
 pub struct RgbView<'a> {
-    data: std::borrow::Cow<'a, [u8]>,
-    width: usize,
-    height: usize,
-    stride: usize, // bytes per pixel: 3 or 4
+    pub(crate) data: std::borrow::Cow<'a, [u8]>,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+    pub(crate) stride: usize, // bytes per pixel: 3 or 4
 }
 
 impl<'a> RgbView<'a> {
@@ -133,11 +133,11 @@ impl CropBatch {
 }
 
 /// Per-channel lookup table: `lut[c][v] = (v / scale - mean[c]) / std[c]`.
-fn lookup_tables(input: &InputSpec) -> [[f32; 256]; 3] {
+pub(crate) fn lookup_tables(scale: f32, mean: &[f32; 3], std: &[f32; 3]) -> [[f32; 256]; 3] {
     let mut lut = [[0f32; 256]; 3];
     for (c, table) in lut.iter_mut().enumerate() {
         for (v, out) in table.iter_mut().enumerate() {
-            *out = (v as f32 / input.scale - input.mean[c]) / input.std[c];
+            *out = (v as f32 / scale - mean[c]) / std[c];
         }
     }
     lut
@@ -151,7 +151,7 @@ pub fn make_batch(
     input: &InputSpec,
 ) -> CropBatch {
     let s = crop.size as usize;
-    let lut = lookup_tables(input);
+    let lut = lookup_tables(input.scale, &input.mean, &input.std);
     let plane = s * s;
     let mut data = vec![0f32; crops.len() * 3 * plane];
     let (w, h, st) = (img.width as i64, img.height as i64, img.stride);

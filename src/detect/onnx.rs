@@ -1,11 +1,13 @@
-//! The ONNX Runtime implementation of [`Classifier`].
+//! ONNX Runtime sessions: a small pool per model, and the implementation of
+//! [`Classifier`] for pixel models.
 //!
 //! A session is created from the verified model bytes and checked against
 //! the card (input and output names, element types, fixed dimensions).
-//! `ort` sessions run with `&mut self`, so the classifier keeps a small pool:
+//! `ort` sessions run with `&mut self`, so each model keeps a [`SessionPool`]:
 //! a thread takes a session, runs it, and puts it back; when all are busy a
 //! new one is made from the same bytes. One thread scoring many files
-//! reuses one session.
+//! reuses one session, so memory grows with the number of threads scoring
+//! at once (the batch scanner's workers), never with the number of files.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -35,21 +37,151 @@ impl Default for SessionConfig {
     }
 }
 
-/// A classifier backed by an ONNX Runtime session.
-pub struct OrtClassifier {
+/// Sessions of one model, made on demand from its verified bytes.
+pub struct SessionPool {
     runtime: &'static OrtRuntime,
     model: Vec<u8>,
     config: SessionConfig,
+    pool: Mutex<Vec<Session>>,
+}
+
+impl std::fmt::Debug for SessionPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionPool")
+            .field("library", &self.runtime.library())
+            .field("model_bytes", &self.model.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionPool {
+    /// Make the first session (so a model ONNX Runtime refuses fails here).
+    pub fn new(
+        runtime: &'static OrtRuntime,
+        model: Vec<u8>,
+        config: SessionConfig,
+    ) -> Result<Self> {
+        let first = new_session(runtime, &model, config)?;
+        Ok(SessionPool {
+            runtime,
+            model,
+            config,
+            pool: Mutex::new(vec![first]),
+        })
+    }
+
+    /// Run `f` with a session of this pool (an idle one, or a new one).
+    pub fn with_session<R>(&self, f: impl FnOnce(&mut Session) -> Result<R>) -> Result<R> {
+        let idle = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut session = match idle {
+            Some(s) => s,
+            None => new_session(self.runtime, &self.model, self.config)?,
+        };
+        let out = f(&mut session);
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(session);
+        out
+    }
+
+    /// Feed one float32 tensor and read one float32 output: its shape and values.
+    pub fn run(
+        &self,
+        input: &str,
+        shape: &[i64],
+        data: &[f32],
+        output: &str,
+    ) -> Result<(Vec<i64>, Vec<f32>)> {
+        let mut out = self.run_outputs(input, shape, data, &[output])?;
+        out.pop()
+            .ok_or_else(|| Error::Runtime(format!("the model produced no output {output:?}")))
+    }
+
+    /// Feed one float32 tensor and read several float32 outputs, in order.
+    pub fn run_outputs(
+        &self,
+        input: &str,
+        shape: &[i64],
+        data: &[f32],
+        outputs: &[&str],
+    ) -> Result<Vec<(Vec<i64>, Vec<f32>)>> {
+        self.with_session(|session| {
+            let tensor = TensorRef::from_array_view((shape.to_vec(), data))
+                .map_err(rt_err("input tensor"))?;
+            let values = session
+                .run(ort::inputs![input => tensor])
+                .map_err(rt_err("inference"))?;
+            outputs
+                .iter()
+                .map(|name| {
+                    let value = values.get(name).ok_or_else(|| {
+                        Error::Runtime(format!("the model produced no output {name:?}"))
+                    })?;
+                    let (shape, v) = value
+                        .try_extract_tensor::<f32>()
+                        .map_err(rt_err("output"))?;
+                    Ok((shape.iter().copied().collect(), v.to_vec()))
+                })
+                .collect()
+        })
+    }
+
+    /// Check that `name` is a float32 tensor input (or output) and return
+    /// its dimensions (negative = dynamic).
+    pub fn float_io(&self, name: &str, input: bool) -> Result<Vec<i64>> {
+        self.with_session(|s| {
+            let (kind, list) = if input {
+                ("input", s.inputs())
+            } else {
+                ("output", s.outputs())
+            };
+            let outlet = list.iter().find(|i| i.name() == name).ok_or_else(|| {
+                Error::Model(format!(
+                    "{kind} {name:?} is not in the model ({kind}s: {})",
+                    names(list)
+                ))
+            })?;
+            let (ty, shape) = dims(outlet.dtype())
+                .ok_or_else(|| Error::Model(format!("{kind} {name:?} is not a tensor")))?;
+            if ty != TensorElementType::Float32 {
+                return Err(Error::Model(format!(
+                    "{kind} {name:?} is {ty:?}, not float32"
+                )));
+            }
+            Ok(shape)
+        })
+    }
+
+    /// Number of graph inputs.
+    pub fn input_count(&self) -> Result<usize> {
+        self.with_session(|s| Ok(s.inputs().len()))
+    }
+}
+
+fn names(o: &[ort::value::Outlet]) -> String {
+    o.iter()
+        .map(|i| i.name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A classifier backed by an ONNX Runtime session pool.
+pub struct OrtClassifier {
+    pool: SessionPool,
     input: String,
     output: String,
     batch_one: bool,
-    pool: Mutex<Vec<Session>>,
 }
 
 impl std::fmt::Debug for OrtClassifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OrtClassifier")
-            .field("library", &self.runtime.library())
+            .field("pool", &self.pool)
             .field("input", &self.input)
             .field("output", &self.output)
             .field("batch_one", &self.batch_one)
@@ -94,150 +226,72 @@ impl OrtClassifier {
         card: &ModelCard,
         config: SessionConfig,
     ) -> Result<Self> {
-        let session = new_session(runtime, &model, config)?;
+        let pool = SessionPool::new(runtime, model, config)?;
         let s = i64::from(card.crop.size);
-        let names = |o: &[ort::value::Outlet]| {
-            o.iter()
-                .map(|i| i.name().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if session.inputs().len() != 1 {
+        let n_inputs = pool.input_count()?;
+        if n_inputs != 1 {
+            let all = pool.with_session(|s| Ok(names(s.inputs())))?;
             return Err(Error::Model(format!(
-                "the model has {} inputs ({}); hallmark feeds exactly one",
-                session.inputs().len(),
-                names(session.inputs())
+                "the model has {n_inputs} inputs ({all}); hallmark feeds exactly one"
             )));
         }
-        let input = session
-            .inputs()
-            .iter()
-            .find(|i| i.name() == card.input.name)
-            .ok_or_else(|| {
-                Error::Model(format!(
-                    "the card's input {:?} is not in the model (inputs: {})",
-                    card.input.name,
-                    names(session.inputs())
-                ))
-            })?;
-        let (ty, shape) = dims(input.dtype())
-            .ok_or_else(|| Error::Model(format!("input {:?} is not a tensor", card.input.name)))?;
-        if ty != TensorElementType::Float32 {
-            return Err(Error::Model(format!(
-                "input {:?} is {ty:?}, not float32",
-                card.input.name
-            )));
-        }
+        let name = &card.input.name;
+        let shape = pool.float_io(name, true).map_err(|e| match e {
+            Error::Model(m) => Error::Model(m.replacen("input", "the card's input", 1)),
+            other => other,
+        })?;
         let fits = |d: i64, want: i64| d < 0 || d == want;
         if shape.len() != 4 || !fits(shape[1], 3) || !fits(shape[2], s) || !fits(shape[3], s) {
             return Err(Error::Model(format!(
-                "input {:?} has shape {shape:?}; the card needs [N, 3, {s}, {s}]",
-                card.input.name
+                "input {name:?} has shape {shape:?}; the card needs [N, 3, {s}, {s}]"
             )));
         }
         let batch_one = shape[0] == 1;
         if shape[0] > 1 {
             return Err(Error::Model(format!(
-                "input {:?} has a fixed batch of {}; use a dynamic batch or 1",
-                card.input.name, shape[0]
+                "input {name:?} has a fixed batch of {}; use a dynamic batch or 1",
+                shape[0]
             )));
         }
-        let output = session
-            .outputs()
-            .iter()
-            .find(|o| o.name() == card.output.name)
-            .ok_or_else(|| {
-                Error::Model(format!(
-                    "the card's output {:?} is not in the model (outputs: {})",
-                    card.output.name,
-                    names(session.outputs())
-                ))
-            })?;
-        let (ty, shape) = dims(output.dtype()).ok_or_else(|| {
-            Error::Model(format!("output {:?} is not a tensor", card.output.name))
+        let out = &card.output.name;
+        let shape = pool.float_io(out, false).map_err(|e| match e {
+            Error::Model(m) => Error::Model(m.replacen("output", "the card's output", 1)),
+            other => other,
         })?;
-        if ty != TensorElementType::Float32 {
-            return Err(Error::Model(format!(
-                "output {:?} is {ty:?}, not float32",
-                card.output.name
-            )));
-        }
         if !(shape.len() == 1 || (shape.len() == 2 && fits(shape[1], 1))) {
             return Err(Error::Model(format!(
-                "output {:?} has shape {shape:?}; the card needs one logit per crop ([N, 1] or [N])",
-                card.output.name
+                "output {out:?} has shape {shape:?}; the card needs one logit per crop ([N, 1] or [N])"
             )));
         }
         Ok(OrtClassifier {
-            runtime,
-            model,
-            config,
-            input: card.input.name.clone(),
-            output: card.output.name.clone(),
+            pool,
+            input: name.clone(),
+            output: out.clone(),
             batch_one,
-            pool: Mutex::new(vec![session]),
         })
-    }
-
-    fn take(&self) -> Result<Session> {
-        let idle = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        match idle {
-            Some(s) => Ok(s),
-            None => new_session(self.runtime, &self.model, self.config),
-        }
-    }
-
-    fn give_back(&self, s: Session) {
-        self.pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(s);
-    }
-
-    fn run(&self, session: &mut Session, data: &[f32], n: usize, size: usize) -> Result<Vec<f32>> {
-        let shape = [n as i64, 3, size as i64, size as i64];
-        let tensor = TensorRef::from_array_view((shape, data)).map_err(rt_err("input tensor"))?;
-        let outputs = session
-            .run(ort::inputs![self.input.as_str() => tensor])
-            .map_err(rt_err("inference"))?;
-        let value = outputs.get(&self.output).ok_or_else(|| {
-            Error::Runtime(format!("the model produced no output {:?}", self.output))
-        })?;
-        let (_, logits) = value
-            .try_extract_tensor::<f32>()
-            .map_err(rt_err("output"))?;
-        if logits.len() != n {
-            return Err(Error::Model(format!(
-                "output {:?} has {} values for {n} crops; expected one logit per crop",
-                self.output,
-                logits.len()
-            )));
-        }
-        Ok(logits.to_vec())
     }
 }
 
 impl Classifier for OrtClassifier {
     fn logits(&self, batch: &CropBatch) -> Result<Vec<f32>> {
-        let mut session = self.take()?;
         let per = 3 * batch.size * batch.size;
         let chunk = if self.batch_one { 1 } else { MAX_BATCH };
         let mut out = Vec::with_capacity(batch.n);
-        let mut result = Ok(());
         for part in batch.data.chunks(chunk * per) {
-            match self.run(&mut session, part, part.len() / per, batch.size) {
-                Ok(l) => out.extend(l),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+            let n = part.len() / per;
+            let s = batch.size as i64;
+            let (_, logits) =
+                self.pool
+                    .run(&self.input, &[n as i64, 3, s, s], part, &self.output)?;
+            if logits.len() != n {
+                return Err(Error::Model(format!(
+                    "output {:?} has {} values for {n} crops; expected one logit per crop",
+                    self.output,
+                    logits.len()
+                )));
             }
+            out.extend(logits);
         }
-        self.give_back(session);
-        result.map(|()| out)
+        Ok(out)
     }
 }

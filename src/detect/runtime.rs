@@ -9,9 +9,9 @@
 //! 2. the `ORT_DYLIB_PATH` environment variable,
 //! 3. a `libonnxruntime.so*` beside the executable,
 //! 4. the Python `onnxruntime` package's `capi/` folder (PyPI's wheel ships
-//!    `libonnxruntime.so.1.xx.y`, with no unversioned name): the active
-//!    virtual environment first, then `python3`'s own answer, then the usual
-//!    site-packages folders.
+//!    `libonnxruntime.so.1.xx.y`, with no unversioned name), looked for in
+//!    the Python package folders [`super::pyenv`] lists; no program (no
+//!    `python3`) is ever started to ask.
 //!
 //! Otherwise the error tells the user to `pip install onnxruntime`.
 //! `ort::init_from` is used because it returns an error where `ort::init`
@@ -222,73 +222,12 @@ fn version_key(p: &Path) -> (bool, Vec<u64>) {
     (nums.is_empty(), nums)
 }
 
+/// `onnxruntime/capi/libonnxruntime*` in the Python package folders
+/// ([`super::pyenv`]; no program is run).
 fn python_library() -> Option<PathBuf> {
-    // 1. The active virtual environment (no process to start).
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
-        if let Some(p) = glob_site_packages(&Path::new(&venv).join("lib")) {
-            return Some(p);
-        }
-    }
-    // 2. Ask Python where the package is, without importing it (fast).
-    if let Some(p) = ask_python() {
-        return Some(p);
-    }
-    // 3. Common install locations.
-    let mut roots: Vec<PathBuf> = vec!["/usr/local/lib".into(), "/usr/lib".into()];
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
-        roots.push(home.join(".local/lib"));
-        if let Ok(versions) = std::fs::read_dir(home.join(".pyenv/versions")) {
-            roots.extend(
-                versions
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path().join("lib")),
-            );
-        }
-    }
-    roots.iter().find_map(|r| glob_site_packages(r))
-}
-
-/// `ROOT/python3*/{site,dist}-packages/onnxruntime/capi/libonnxruntime*`.
-fn glob_site_packages(root: &Path) -> Option<PathBuf> {
-    let mut pythons: Vec<PathBuf> = std::fs::read_dir(root)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("python3"))
-        })
-        .collect();
-    pythons.sort();
-    pythons.iter().rev().find_map(|py| {
-        ["site-packages", "dist-packages"]
-            .iter()
-            .find_map(|sp| library_in(&py.join(sp).join("onnxruntime").join("capi")))
-    })
-}
-
-fn ask_python() -> Option<PathBuf> {
-    let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
-    let out = std::process::Command::new(python)
-        .args([
-            "-c",
-            "import importlib.util as u; s = u.find_spec('onnxruntime'); \
-             print(s.submodule_search_locations[0] if s and s.submodule_search_locations else '')",
-        ])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let dir = String::from_utf8(out.stdout).ok()?;
-    let dir = dir.trim();
-    if dir.is_empty() {
-        return None;
-    }
-    library_in(&Path::new(dir).join("capi"))
+    super::pyenv::package_dirs()
+        .iter()
+        .find_map(|d| library_in(&d.join("onnxruntime").join("capi")))
 }
 
 #[cfg(test)]

@@ -16,6 +16,18 @@ use super::cert::parse_pem_certs;
 use super::keyfile::{public_key_from_pem, raw_key_fingerprint};
 use crate::error::{Error, Result};
 
+/// The per-user trust folder: `$XDG_CONFIG_HOME/hallmark/trust`, else
+/// `$HOME/.config/hallmark/trust`. Never a folder found in the working
+/// directory: running a check inside a downloaded folder must not trust
+/// whatever `keys/` it ships.
+pub fn user_trust_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("hallmark").join("trust"))
+}
+
 /// Certificates and keys a verifier trusts.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
@@ -30,6 +42,29 @@ impl TrustStore {
     /// An empty store: nothing is trusted.
     pub fn empty() -> Self {
         Self::default()
+    }
+
+    /// The trust store to use: `dir` when given (it must be readable), else
+    /// the per-user folder ([`user_trust_dir`]) when it exists, else an
+    /// empty store (nothing trusted).
+    pub fn load(dir: Option<&Path>) -> Result<Self> {
+        match dir {
+            Some(d) => Self::load_dir(d),
+            None => match user_trust_dir().filter(|d| d.is_dir()) {
+                Some(d) => Self::load_dir(&d),
+                None => Ok(Self::empty()),
+            },
+        }
+    }
+
+    /// Which store this is, for reports: its folder and size, or that
+    /// nothing is trusted.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Some(d) => format!("{} ({} certificates or keys)", d.display(), self.len()),
+            None => "none (no --trust folder and no per-user trust folder: nothing is trusted)"
+                .to_string(),
+        }
     }
 
     /// Load every `.crt`/`.pem`/`.cer`/`.pub` file in `dir` (not recursive).

@@ -1,7 +1,8 @@
 //! The one place images are decoded, with explicit limits.
 //!
-//! Untrusted files reach this function from every command. It sniffs the
-//! format from the bytes, refuses images over [`Limits`] before allocating
+//! Untrusted files reach this function from every command. It walks the
+//! container (format from the bytes, truncation, corruption), refuses
+//! images over [`Limits`] before allocating
 //! their pixels, maps decoder failures to clear [`Error`]s, and converts a
 //! decoder panic (a bug in a codec, not ours to crash on) into an error so a
 //! batch scan never aborts on one bad file.
@@ -12,7 +13,7 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageError, ImageReader};
 
-use super::sniff::Format;
+use super::container::{self, Structure};
 use crate::error::{Error, Result};
 
 /// Limits applied before and during decoding.
@@ -65,13 +66,20 @@ pub fn decode_file(path: &Path, limits: &Limits) -> Result<DynamicImage> {
     decode(&bytes, limits)
 }
 
-/// Decode image bytes under `limits`.
+/// Decode image bytes under `limits`. The container is walked first: a
+/// truncated or corrupt file is an error here, never partial pixels (some
+/// decoders fill a cut image with grey and report success).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-    if bytes.is_empty() {
-        return Err(Error::Decode("empty file".into()));
+    let walked = container::walk(bytes)?;
+    decode_walked(bytes, &walked, limits)
+}
+
+/// [`decode`] for bytes already walked by [`container::walk`].
+pub fn decode_walked(bytes: &[u8], walked: &Structure, limits: &Limits) -> Result<DynamicImage> {
+    if let Some(d) = &walked.damage {
+        return Err(d.to_error());
     }
-    let format = Format::sniff(bytes)
-        .ok_or_else(|| Error::Unsupported("not a recognised image format".into()))?;
+    let format = walked.format;
     let image_format = format.image_format().ok_or_else(|| {
         Error::Unsupported(format!("{} images cannot be decoded here", format.mime()))
     })?;

@@ -6,7 +6,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageFormat};
 
-use super::sniff::Format;
+use super::format::Format;
 use crate::error::{Error, Result};
 
 /// JPEG quality for re-encoded outputs.

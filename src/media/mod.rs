@@ -1,15 +1,26 @@
-//! Media input: format sniffing and the one guarded image decoder.
+//! Media input: the one format layer every engine reads files through.
 //!
-//! Every image hallmark looks at is decoded through [`decode::decode`], which
-//! applies explicit [`decode::Limits`] so hostile files cannot exhaust memory.
-//! Metadata readers (IPTC/XMP, GB 45438, generator text chunks, EXIF) live in
-//! `metadata`.
+//! - [`mod@format`]: the [`Format`] enum, the single source of magic bytes,
+//!   media types, extensions, decoders and encoders.
+//! - [`container`]: one walker per format (segments, chunks, boxes with
+//!   their byte ranges; truncation and corruption found without decoding
+//!   pixels) and the rewriter (insert or replace an XMP packet).
+//! - [`mod@decode`]: the one guarded pixel decoder, with explicit [`Limits`] so
+//!   hostile files cannot exhaust memory; [`mod@encode`] the one encoder.
+//! - [`metadata`]: IPTC/XMP, GB 45438, generator text chunks, EXIF, read
+//!   from the container's blocks; [`source_type`] is the one IPTC
+//!   DigitalSourceType table.
+//! - [`xmp_write`]: setting XMP properties in a file, merged into the XMP
+//!   already there (a real XML parser; JPEG extended XMP kept consistent).
 
+pub mod container;
 pub mod decode;
 pub mod encode;
+pub mod format;
 pub mod metadata;
-pub mod sniff;
+pub mod source_type;
+pub mod xmp_write;
 
 pub use decode::{decode, decode_file, read_file, Limits};
 pub use encode::encode;
-pub use sniff::Format;
+pub use format::Format;

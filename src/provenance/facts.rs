@@ -6,10 +6,13 @@
 //! Reading never fails: a missing or odd field is simply left out, since
 //! manifests come from anyone (cameras, editors, AI services).
 
+use c2pa::status_tracker::LogKind;
+use c2pa::validation_results::validation_codes;
 use c2pa::{Manifest, Reader};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::aigc::EXPLICIT_LABEL_PARAM;
 use super::labels::{self, GB45438_LABEL};
 use super::report::{ActionReport, IngredientReport, ManifestReport, SignerReport};
 use crate::keys::cert::parse_pem_certs;
@@ -136,6 +139,14 @@ fn actions(m: &Manifest) -> Vec<ActionReport> {
                     .map(str::to_string),
                 software_agent: act.get("softwareAgent").and_then(agent_name),
                 when: act.get("when").and_then(Value::as_str).map(str::to_string),
+                description: act
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                explicit_label: act
+                    .get("parameters")
+                    .and_then(|p| p.get(EXPLICIT_LABEL_PARAM))
+                    .cloned(),
             });
         }
     }
@@ -152,6 +163,40 @@ fn source_type(actions: &[ActionReport]) -> Option<String> {
         .find_map(|a| a.digital_source_type.clone())
 }
 
+/// Validation failures recorded for an ingredient: the v3 results and the
+/// v1/v2 status list together (older manifests, e.g. the 2022 Adobe test
+/// files, record only the list, and the SDK may still hand back empty v3
+/// results beside it), each code once; informational codes (e.g. an
+/// ingredient's `timeStamp.mismatch`) are not failures.
+/// `signingCredential.untrusted` is left out: it was recorded at signing
+/// time against the signer's own trust list and, like C2PA's validity rule
+/// says, is not a defect of the ingredient.
+fn ingredient_failures(ing: &c2pa::Ingredient) -> Vec<String> {
+    let v3: Vec<String> = ing
+        .validation_results()
+        .and_then(|v| v.active_manifest())
+        .map(|c| c.failure().iter().map(|s| s.code().to_string()).collect())
+        .unwrap_or_default();
+    let listed = ing
+        .validation_status()
+        .unwrap_or_default()
+        .iter()
+        // A recorded status carries only its code (the SDK reads every one
+        // back as a success), so the SDK's code table says which failed.
+        .filter(|s| matches!(validation_codes::log_kind(s.code()), LogKind::Failure))
+        .map(|s| s.code().to_string());
+    let mut codes: Vec<String> = Vec::new();
+    for code in v3.into_iter().chain(listed) {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
+        .into_iter()
+        .filter(|code| code != "signingCredential.untrusted")
+        .collect()
+}
+
 fn ingredients(reader: &Reader, m: &Manifest, depth: usize) -> Vec<IngredientReport> {
     m.ingredients()
         .iter()
@@ -164,20 +209,7 @@ fn ingredients(reader: &Reader, m: &Manifest, depth: usize) -> Vec<IngredientRep
                     .unwrap_or_default(),
                 format: ing.format().map(str::to_string),
                 manifest: ing.active_manifest().map(str::to_string),
-                failures: ing
-                    .validation_results()
-                    .and_then(|v| v.active_manifest())
-                    .map(|c| {
-                        c.failure()
-                            .iter()
-                            .map(|s| s.code())
-                            // Recorded at signing time against the signer's own
-                            // trust list; like C2PA's validity rule, not a defect.
-                            .filter(|code| *code != "signingCredential.untrusted")
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                failures: ingredient_failures(ing),
                 ..IngredientReport::default()
             };
             if let Some(sub) = ing.active_manifest().and_then(|l| reader.get_manifest(l)) {
@@ -185,7 +217,9 @@ fn ingredients(reader: &Reader, m: &Manifest, depth: usize) -> Vec<IngredientRep
                     .signature_info()
                     .and_then(|s| s.common_name.clone().or(s.issuer.clone()));
                 r.generator = generator(sub);
-                r.digital_source_type = source_type(&actions(sub));
+                let acts = actions(sub);
+                r.digital_source_type = source_type(&acts);
+                r.explicit_labels = acts.into_iter().filter_map(|a| a.explicit_label).collect();
                 if depth + 1 < MAX_DEPTH {
                     r.ingredients = ingredients(reader, sub, depth + 1);
                 }

@@ -31,13 +31,17 @@
 //! - [`sign`](mod@sign): the manifest we write and how it is signed.
 //! - [`signer`]: loading and checking the key and certificate chain.
 //! - [`labels`]: IPTC digital source types, the GB 45438-2025 AIGC label.
+//! - [`aigc`]: the AI labels written while signing (GB 45438 XMP label,
+//!   IPTC DigitalSourceType in XMP, the visible label and its action).
 //! - [`verify`](mod@verify): reading, validating, trust.
 //! - [`binding`]: our own check that a data hash's exclusions sit exactly on
 //!   the manifest store (closes the hole fixed upstream in c2pa 0.92).
-//! - [`container`]: where the store sits in JPEG / PNG / WebP, and
-//!   structural checks of the file.
+//! - [`sidecar`]: reading `FILE.c2pa` beside an image, size-limited.
+//! - Where the store sits in a file, and whether the file is whole, comes
+//!   from the one container layer, [`crate::media::container`].
 //! - [`facts`]: what the report says about a manifest and its ingredients.
 //! - [`report`]: the report type, its JSON and its plain-language text.
+//! - [`thumbnail`](mod@thumbnail): the claim thumbnail a manifest may carry.
 //!
 //! # Hazards
 //! - "valid" means the signature, the hard binding and the structure check
@@ -50,19 +54,23 @@
 //! - Stripping the manifest makes a file "absent", not "invalid": absence
 //!   of credentials proves nothing (the watermark is what survives).
 
+pub mod aigc;
 pub mod binding;
-pub mod container;
-pub mod durable;
 pub mod facts;
 pub mod labels;
 pub mod report;
+pub mod sidecar;
 pub mod sign;
 pub mod signer;
+pub mod thumbnail;
 pub mod verify;
 
-pub use durable::{sign_durable, Durable};
 pub use report::{
     ActionReport, IngredientReport, ManifestReport, SignerReport, Source, State, StatusReport,
 };
-pub use sign::{sign, sign_bytes, sign_prepared, SignOptions, Signed, SignedBytes};
+pub use sign::{
+    sign, sign_bytes, sign_prepared, sign_prepared_then, LabelsWritten, SignOptions, Signed,
+    SignedBytes,
+};
+pub use thumbnail::{thumbnail, Thumbnail};
 pub use verify::{verify_path, Verifier};

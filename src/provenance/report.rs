@@ -14,13 +14,17 @@ use super::labels;
 
 /// The overall verdict on a manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     /// No manifest, embedded or sidecar.
     #[default]
     Absent,
     /// A manifest is there but fails validation.
     Invalid,
+    /// The signature and hashes check out, but the hard binding leaves more
+    /// than the manifest store unhashed (C2PA 2.4 section 15.12): not valid,
+    /// and no evidence that anything changed.
+    NonConformant,
     /// Valid, signed by a signer the trust store does not know.
     Valid,
     /// Valid and signed by a trusted signer.
@@ -71,6 +75,14 @@ pub struct ActionReport {
     pub software_agent: Option<String>,
     /// When, as stated by the signer.
     pub when: Option<String>,
+    /// The action's description, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A visible (explicit) AI label this action drew, as recorded by
+    /// hallmark (`parameters."hallmark.explicit_label"`: text, corner,
+    /// region, text height, contrast, who added it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit_label: Option<Value>,
 }
 
 /// One ingredient, with its own manifest's facts and ingredients (the chain).
@@ -92,6 +104,10 @@ pub struct IngredientReport {
     pub digital_source_type: Option<String>,
     /// Validation failure codes recorded for the ingredient.
     pub failures: Vec<String>,
+    /// Visible AI labels the ingredient's manifest records (see
+    /// [`ActionReport::explicit_label`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explicit_labels: Vec<Value>,
     /// The ingredient's own ingredients.
     pub ingredients: Vec<IngredientReport>,
 }
@@ -125,7 +141,7 @@ pub struct ManifestReport {
     pub valid: bool,
     /// Valid and the signer is in the trust store.
     pub trusted: bool,
-    /// `absent`, `invalid`, `valid` or `trusted`.
+    /// `absent`, `invalid`, `non_conformant`, `valid` or `trusted`.
     pub state: State,
     /// Embedded or sidecar.
     pub source: Option<Source>,
@@ -157,6 +173,9 @@ pub struct ManifestReport {
     pub status: StatusReport,
     /// Why it is invalid or absent, in plain words.
     pub reason: Option<String>,
+    /// Damage found in the file's structure (truncated, corrupt), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 impl ManifestReport {
@@ -174,6 +193,9 @@ impl ManifestReport {
         let verdict = match self.state {
             State::Absent => "No Content Credentials (C2PA manifest) found.",
             State::Invalid => "INVALID: the Content Credentials do not match this file.",
+            State::NonConformant => {
+                "NOT VALID: the Content Credentials do not cover the whole file (non-conformant binding)."
+            }
             State::Valid => "Valid Content Credentials, but the signer is not in your trust list.",
             State::Trusted => "Valid Content Credentials from a trusted signer.",
         };
@@ -225,6 +247,15 @@ impl ManifestReport {
         let _ = writeln!(s, "  Origin:    {origin} ({ai})");
         if self.gb45438.is_some() {
             let _ = writeln!(s, "  Label:     GB 45438-2025 AIGC label present");
+        }
+        for l in self
+            .actions
+            .iter()
+            .filter_map(|a| a.explicit_label.as_ref())
+        {
+            let text = l.get("text").and_then(Value::as_str).unwrap_or("?");
+            let who = l.get("added_by").and_then(Value::as_str).unwrap_or("?");
+            let _ = writeln!(s, "  Visible:   AI label \"{text}\" drawn, added by {who}");
         }
         if !self.actions.is_empty() {
             let list: Vec<&str> = self.actions.iter().map(|a| a.action.as_str()).collect();

@@ -7,7 +7,10 @@
 //!   carrying the source type; `c2pa.placed` for each further ingredient.
 //!   Each action says when and with what software.
 //! - `stds.schema-org.CreativeWork` with author and title, when given.
-//! - [`super::labels::GB45438_LABEL`]: the GB 45438-2025 AIGC label, when asked.
+//! - [`super::labels::GB45438_LABEL`]: the GB 45438-2025 AIGC label, when asked
+//!   (also written into the file's XMP before signing, with the IPTC
+//!   source type; a visible label is drawn first and recorded as a
+//!   `c2pa.edited` action: see [`super::aigc`]).
 //! - ingredients, each with its own manifest kept (so a chain of edits
 //!   verifies end to end). A file that already carries a manifest becomes an
 //!   ingredient of the new one instead of losing its history.
@@ -23,11 +26,12 @@ use c2pa::{Builder, Context};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use super::container;
 use super::labels::{self, SOURCE_TYPE_EMPTY};
-use super::signer;
-use crate::atomic::{write_atomic, Overwrite};
+use super::{aigc, signer};
+use crate::atomic::{refuse_same_file, write_atomic, Overwrite};
 use crate::error::{Error, Result};
+use crate::media::container::{self, Structure};
+use crate::media::decode::check_dimensions;
 use crate::media::{read_file, Format, Limits};
 
 /// The generator name recorded in manifests.
@@ -52,8 +56,20 @@ pub struct SignOptions {
     pub parents: Vec<PathBuf>,
     /// Write the manifest to `OUT.c2pa` and leave the image bytes unchanged.
     pub sidecar: bool,
-    /// Add the GB 45438-2025 AIGC label with this producer name.
+    /// Add the GB 45438-2025 AIGC label with this producer name (to the
+    /// file's XMP and the manifest; see [`super::aigc`]).
     pub gb45438_producer: Option<String>,
+    /// The label's `ProduceID` (default: the manifest id).
+    pub gb45438_produce_id: Option<String>,
+    /// Fill the propagator fields of the file's GB 45438 label (or of the
+    /// one `gb45438_producer` makes).
+    pub gb45438_propagation: Option<super::aigc::Propagation>,
+    /// Write the implicit labels (GB 45438 `TC260:AIGC`, and
+    /// `Iptc4xmpExt:DigitalSourceType` when a source type is given) into
+    /// the file's XMP before signing (default true).
+    pub write_xmp: bool,
+    /// Draw this visible label on the image before signing.
+    pub visible_label: Option<crate::label::VisibleLabel>,
     /// Add a JPEG thumbnail of the image to the manifest.
     pub thumbnail: bool,
     /// Replace an existing output.
@@ -79,6 +95,10 @@ impl SignOptions {
             parents: Vec::new(),
             sidecar: false,
             gb45438_producer: None,
+            gb45438_produce_id: None,
+            gb45438_propagation: None,
+            write_xmp: true,
+            visible_label: None,
             thumbnail: false,
             overwrite: Overwrite::Refuse,
             limits: Limits::default(),
@@ -103,6 +123,21 @@ pub struct SignedBytes {
     pub signer: String,
     /// Number of ingredients recorded.
     pub ingredients: usize,
+    /// The AI labels written (see [`LabelsWritten`]).
+    pub labels: LabelsWritten,
+}
+
+/// The AI labels a signing wrote besides the manifest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelsWritten {
+    /// The GB 45438 label, when one was asked for.
+    pub gb45438: Option<crate::media::metadata::AigcLabel>,
+    /// Whether the implicit labels went into the file's XMP.
+    pub xmp: bool,
+    /// The visible label drawn, when one was asked for.
+    pub visible: Option<crate::label::Placement>,
+    /// What could not be done (e.g. XMP with `--sidecar`).
+    pub notes: Vec<String>,
 }
 
 /// What [`sign`] wrote.
@@ -120,11 +155,30 @@ pub struct Signed {
     pub signer: String,
     /// Number of ingredients recorded.
     pub ingredients: usize,
+    /// The AI labels written.
+    pub labels: LabelsWritten,
 }
 
-/// The sidecar path for an output: `OUT.c2pa` beside it.
-pub fn sidecar_path(output: &Path) -> PathBuf {
-    output.with_extension("c2pa")
+pub use super::sidecar::sidecar_path;
+
+/// Walk a file to be signed (or used as an ingredient): it must be whole,
+/// of a format hallmark signs, and within the limits.
+fn walk_signable(bytes: &[u8], limits: &Limits) -> Result<Structure> {
+    let s = container::walk(bytes)?;
+    if let Some(d) = &s.damage {
+        return Err(d.to_error());
+    }
+    if !s.format.can_sign() {
+        return Err(Error::Unsupported(format!(
+            "{} files cannot be signed here (JPEG, PNG, WebP and TIFF can)",
+            s.format.mime()
+        )));
+    }
+    let (w, h) = s
+        .dimensions
+        .ok_or_else(|| Error::Decode(format!("{}: no image header", s.format.mime())))?;
+    check_dimensions(w, h, limits)?;
+    Ok(s)
 }
 
 /// A fresh random manifest id, `urn:c2pa:` and a version-4 UUID.
@@ -151,13 +205,28 @@ pub fn sign(input: &Path, output: &Path, opts: &SignOptions) -> Result<Signed> {
 
 /// [`sign`], with the input's bytes passed through `prepare`, which
 /// returns new bytes to sign (e.g. with a watermark embedded) or `None` to
-/// sign them as read. New bytes lose any manifest the input carried, so
+/// sign them as read. A visible label (`opts.visible_label`) is drawn
+/// before `prepare`. New bytes lose any manifest the input carried, so
 /// such an input is recorded as the parent ingredient and its history kept.
 pub fn sign_prepared(
     input: &Path,
     output: &Path,
     opts: &SignOptions,
     prepare: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
+) -> Result<Signed> {
+    sign_prepared_then(input, output, opts, prepare, |_| Ok(()))
+}
+
+/// [`sign_prepared`], calling `before_write` with the signed bytes before
+/// anything is written: if it fails, no output appears (durable
+/// credentials record the manifest in a registry there, so that no signed
+/// file exists whose manifest the registry lacks).
+pub fn sign_prepared_then(
+    input: &Path,
+    output: &Path,
+    opts: &SignOptions,
+    prepare: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
+    before_write: impl FnOnce(&SignedBytes) -> Result<()>,
 ) -> Result<Signed> {
     refuse_same_file(input, output)?;
     let sidecar = opts.sidecar.then(|| sidecar_path(output));
@@ -169,24 +238,24 @@ pub fn sign_prepared(
         }
     }
     let read = read_file(input, &opts.limits)?;
+    // The visible label goes on first, so a watermark (`prepare`) covers it.
+    let (labelled, placement) = aigc::visible(&read, opts)?.unzip();
+    let prepared = prepare(labelled.as_deref().unwrap_or(&read))?;
+    let changed = prepared.is_some() || labelled.is_some();
     let mut with_parent = None;
-    let bytes = match prepare(&read)? {
-        Some(new) => {
-            if container::walk(&read, &opts.limits)?.has_manifest() {
-                let mut o = opts.clone();
-                o.parents.insert(0, input.to_path_buf());
-                with_parent = Some(o);
-            }
-            new
-        }
-        None => read,
-    };
+    if changed && walk_signable(&read, &opts.limits)?.has_manifest() {
+        let mut o = opts.clone();
+        o.parents.insert(0, input.to_path_buf());
+        with_parent = Some(o);
+    }
+    let bytes = prepared.or(labelled).unwrap_or(read);
     let opts = with_parent.as_ref().unwrap_or(opts);
     let title = opts
         .title
         .clone()
         .or_else(|| input.file_name().map(|n| n.to_string_lossy().into_owned()));
-    let signed = sign_bytes(&bytes, title.as_deref(), opts)?;
+    let signed = sign_inner(&bytes, title.as_deref(), opts, placement)?;
+    before_write(&signed)?;
     if let Some(sc) = &sidecar {
         write_atomic(sc, &signed.manifest, opts.overwrite)?;
         if let Err(e) = write_atomic(output, &signed.asset, opts.overwrite) {
@@ -203,19 +272,8 @@ pub fn sign_prepared(
         manifest_bytes: signed.manifest.len(),
         signer: signed.signer,
         ingredients: signed.ingredients,
+        labels: signed.labels,
     })
-}
-
-fn refuse_same_file(input: &Path, output: &Path) -> Result<()> {
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
-        if a == b {
-            return Err(Error::InvalidInput(format!(
-                "{} is both input and output; hallmark never modifies its input",
-                input.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn c2pa_err(what: &str) -> impl Fn(c2pa::Error) -> Error + '_ {
@@ -223,10 +281,37 @@ fn c2pa_err(what: &str) -> impl Fn(c2pa::Error) -> Error + '_ {
 }
 
 /// Sign image bytes in memory. `title` names the asset in the manifest
-/// when `opts.title` does not.
+/// when `opts.title` does not. A visible label is drawn first when asked
+/// (a signed input then becomes the parent ingredient).
 pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Result<SignedBytes> {
+    let Some((labelled, placement)) = aigc::visible(bytes, opts)? else {
+        return sign_inner(bytes, title, opts, None);
+    };
+    let layout = walk_signable(bytes, &opts.limits)?;
+    if !layout.has_manifest() {
+        return sign_inner(&labelled, title, opts, Some(placement));
+    }
+    // The signed original becomes the parent: hand it over as a file.
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let original = dir
+        .path()
+        .join(format!("input.{}", layout.format.extension()));
+    std::fs::write(&original, bytes).map_err(|e| Error::io(&original, e))?;
+    let mut o = opts.clone();
+    o.parents.insert(0, original);
+    sign_inner(&labelled, title.or(Some("input")), &o, Some(placement))
+}
+
+/// Sign `bytes` (already carrying any visible label, described by
+/// `visible`): write the implicit labels, build the manifest, sign.
+fn sign_inner(
+    bytes: &[u8],
+    title: Option<&str>,
+    opts: &SignOptions,
+    visible: Option<crate::label::Placement>,
+) -> Result<SignedBytes> {
     let title = opts.title.as_deref().or(title);
-    let layout = container::walk(bytes, &opts.limits)?;
+    let layout = walk_signable(bytes, &opts.limits)?;
     let mime = layout.format.mime();
     let creds = signer::load(&opts.key, opts.cert.as_deref())?;
     let source_type = opts
@@ -235,6 +320,10 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
         .map(labels::source_type_url)
         .transpose()?;
     let manifest_id = opts.manifest_id.clone().unwrap_or_else(new_manifest_id);
+    let implicit = aigc::implicit(bytes, &layout, opts, source_type.as_deref(), &manifest_id)?;
+    // The bytes that get signed; `bytes` stays the input (an ingredient
+    // when it carries a manifest).
+    let asset_bytes = implicit.bytes.as_deref().unwrap_or(bytes);
 
     let context = Context::new();
     let mut definition = json!({
@@ -254,7 +343,7 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
     let mut ingredient_ids: Vec<(String, bool)> = Vec::new(); // (id, is parent)
     for (i, path) in opts.parents.iter().enumerate() {
         let pbytes = read_file(path, &opts.limits)?;
-        let pl = container::walk(&pbytes, &opts.limits)
+        let pl = walk_signable(&pbytes, &opts.limits)
             .map_err(|e| Error::InvalidInput(format!("parent {}: {e}", path.display())))?;
         let id = format!("ingredient-{i}");
         let name = path
@@ -279,11 +368,14 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
         ingredient_ids.push((id, is_parent));
     }
 
-    let actions = actions(
+    let mut actions = actions(
         source_type.as_deref(),
         &ingredient_ids,
-        !opts.parents.is_empty(),
+        !opts.parents.is_empty() || (resigned && implicit.bytes.is_some()),
     );
+    if let Some(p) = &visible {
+        actions.push(aigc::visible_label_action(p, &creds.subject));
+    }
     builder
         .add_assertion("c2pa.actions", &json!({ "actions": actions }))
         .map_err(c2pa_err("cannot add actions"))?;
@@ -299,12 +391,9 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
             .add_assertion_json("stds.schema-org.CreativeWork", &cw)
             .map_err(c2pa_err("cannot add author/title"))?;
     }
-    if let Some(producer) = &opts.gb45438_producer {
+    if let Some(label) = &implicit.label {
         builder
-            .add_assertion_json(
-                labels::GB45438_LABEL,
-                &labels::gb45438_aigc(producer, &manifest_id),
-            )
+            .add_assertion_json(labels::GB45438_LABEL, &labels::gb45438_aigc(label))
             .map_err(c2pa_err("cannot add the GB 45438 label"))?;
     }
     for (label, value) in &opts.extra_assertions {
@@ -313,22 +402,29 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
             .map_err(c2pa_err("cannot add assertion"))?;
     }
     if opts.thumbnail {
-        let thumb = thumbnail(bytes, &opts.limits)?;
+        let thumb = thumbnail(asset_bytes, &opts.limits)?;
         builder
             .set_thumbnail("image/jpeg", &mut Cursor::new(thumb))
             .map_err(c2pa_err("cannot add thumbnail"))?;
     }
     builder.set_no_embed(opts.sidecar);
 
-    let mut source = Cursor::new(bytes);
-    let mut dest = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
+    let mut source = Cursor::new(asset_bytes);
+    let mut dest = Cursor::new(Vec::with_capacity(asset_bytes.len() + 64 * 1024));
     let manifest = builder
         .sign(creds.signer.as_ref(), mime, &mut source, &mut dest)
         .map_err(c2pa_err("signing failed"))?;
     let asset = if opts.sidecar {
-        bytes.to_vec()
+        asset_bytes.to_vec()
     } else {
         dest.into_inner()
+    };
+    let labels = LabelsWritten {
+        xmp: implicit.bytes.is_some()
+            || (implicit.label.is_some() && !opts.sidecar && opts.write_xmp),
+        gb45438: implicit.label,
+        visible,
+        notes: implicit.notes,
     };
     Ok(SignedBytes {
         asset,
@@ -337,6 +433,7 @@ pub fn sign_bytes(bytes: &[u8], title: Option<&str>, opts: &SignOptions) -> Resu
         format: layout.format,
         signer: creds.subject,
         ingredients: ingredient_ids.len(),
+        labels,
     })
 }
 

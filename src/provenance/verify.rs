@@ -3,10 +3,16 @@
 //! ([`super::binding`]), decide trust against a [`TrustStore`], and fill a
 //! [`ManifestReport`].
 //!
-//! Errors (exit 2) are reserved for files that cannot be read as images at
-//! all: missing, unreadable, truncated, corrupt containers, unsupported
-//! formats. A readable image with a missing, unparseable or tampered
-//! manifest is a report (absent or invalid), not an error.
+//! Errors (exit 2) are reserved for files that cannot be judged at all:
+//! missing, unreadable, not an image, or damaged (truncated, corrupt) with
+//! no manifest to judge them by. When a manifest can be located, damage to
+//! the rest of the file is evidence: the report is invalid ("the file
+//! changed after signing") and names the damage. A readable image with a
+//! missing, unparseable or tampered manifest is a report (absent or
+//! invalid), not an error. A hard binding that leaves more than the
+//! manifest store unhashed is reported as its own state,
+//! [`State::NonConformant`], which says which bytes the signature does not
+//! cover and never claims they changed.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -14,13 +20,14 @@ use std::sync::Arc;
 
 use c2pa::{Context, Reader, Settings, ValidationState};
 
-use super::binding;
-use super::container::{self, Layout};
+use super::binding::{self, Problem};
 use super::facts;
 use super::report::{ManifestReport, Source, State, StatusEntry, StatusReport};
-use super::sign::sidecar_path;
+use super::sidecar;
 use crate::error::{Error, Result};
 use crate::keys::TrustStore;
+use crate::media::container::{self, Role, Structure};
+use crate::media::decode::check_dimensions;
 use crate::media::{read_file, Limits};
 
 const UNTRUSTED: &str = "signingCredential.untrusted";
@@ -59,58 +66,76 @@ impl Verifier {
         })
     }
 
-    /// Verify a file, looking for `FILE.c2pa` beside it when nothing is embedded.
+    /// Verify a file, looking for `FILE.c2pa` beside it when nothing is
+    /// embedded ([`sidecar::read_beside`]: size-limited; an unreadable
+    /// sidecar is an error).
     pub fn verify_path(&self, path: &Path) -> Result<ManifestReport> {
         let bytes = read_file(path, &self.limits)?;
-        let layout = container::walk(&bytes, &self.limits)?;
-        let sidecar_file = sidecar_path(path);
-        let sidecar = if !layout.has_manifest() && sidecar_file.is_file() {
-            Some(std::fs::read(&sidecar_file).map_err(|e| Error::io(&sidecar_file, e))?)
-        } else {
+        let walked = container::walk(&bytes)?;
+        let sidecar = if walked.has_manifest() {
             None
+        } else {
+            sidecar::read_beside(path)?
         };
-        Ok(self.verify_walked(&bytes, &layout, sidecar.as_deref()))
+        self.verify_walked(&bytes, &walked, sidecar.as_deref())
     }
 
     /// Verify image bytes, with an optional external manifest store (used
     /// only when the bytes carry no manifest of their own).
     pub fn verify_bytes(&self, bytes: &[u8], sidecar: Option<&[u8]>) -> Result<ManifestReport> {
-        let layout = container::walk(bytes, &self.limits)?;
-        Ok(self.verify_walked(bytes, &layout, sidecar))
+        let walked = container::walk(bytes)?;
+        self.verify_walked(bytes, &walked, sidecar)
     }
 
-    fn verify_walked(
+    /// Verify bytes already walked by [`container::walk`].
+    pub fn verify_walked(
         &self,
         bytes: &[u8],
-        layout: &Layout,
+        walked: &Structure,
         sidecar: Option<&[u8]>,
-    ) -> ManifestReport {
-        let mime = layout.format.mime();
+    ) -> Result<ManifestReport> {
+        let embedded = walked.has_manifest() && walked.format.carries_manifests();
         let reader = Reader::from_shared_context(&self.context);
-        let (source, read) = if layout.has_manifest() {
-            (
+        let mime = walked.format.mime();
+        let (source, read) = match sidecar.filter(|_| !embedded) {
+            _ if embedded => (
                 Source::Embedded,
                 reader.with_stream(mime, Cursor::new(bytes)),
-            )
-        } else if let Some(store) = sidecar {
-            (
+            ),
+            Some(store) => (
                 Source::Sidecar,
                 reader.with_manifest_data_and_stream(store, mime, Cursor::new(bytes)),
-            )
-        } else {
-            return ManifestReport::absent();
+            ),
+            None => {
+                // Nothing to judge the file by: damage is an error.
+                if let Some(d) = &walked.damage {
+                    return Err(d.to_error());
+                }
+                if let Some((w, h)) = walked.dimensions {
+                    check_dimensions(w, h, &self.limits)?;
+                }
+                return Ok(ManifestReport::absent());
+            }
         };
-        match read {
-            Ok(reader) => self.report(&reader, source, layout, bytes.len() as u64),
+        let mut r = match read {
+            Ok(reader) => self.report(&reader, source, walked, bytes.len() as u64),
             Err(e) => unreadable_manifest(source, &e),
+        };
+        if let Some(d) = &walked.damage {
+            r.damage = Some(d.message());
+            if r.state == State::Invalid {
+                let why = r.reason.take().unwrap_or_default();
+                r.reason = Some(format!("{why}; the file is {}", d.message()));
+            }
         }
+        Ok(r)
     }
 
     fn report(
         &self,
         reader: &Reader,
         source: Source,
-        layout: &Layout,
+        walked: &Structure,
         file_len: u64,
     ) -> ManifestReport {
         let mut r = ManifestReport {
@@ -129,14 +154,28 @@ impl Verifier {
 
         let sdk_state = reader.validation_state();
         let mut valid = sdk_state != ValidationState::Invalid;
+        let mut non_conformant = false;
         if valid {
-            if let Err(why) = self.check_binding(reader, source, layout, file_len) {
-                r.status.failure.push(StatusEntry {
-                    code: binding::MISMATCH_CODE.into(),
-                    explanation: Some(why.clone()),
-                });
-                r.reason = Some(why);
-                valid = false;
+            match self.check_binding(reader, source, walked, file_len) {
+                Ok(()) => {}
+                Err(Problem::Mismatch(why)) => {
+                    r.status.failure.push(StatusEntry {
+                        code: binding::MISMATCH_CODE.into(),
+                        explanation: Some(why.clone()),
+                    });
+                    r.reason = Some(why);
+                    valid = false;
+                }
+                Err(Problem::NonConformant { unprotected }) => {
+                    let why = non_conformant_reason(walked, &unprotected);
+                    r.status.failure.push(StatusEntry {
+                        code: binding::NON_CONFORMANT_CODE.into(),
+                        explanation: Some(why.clone()),
+                    });
+                    r.reason = Some(why);
+                    valid = false;
+                    non_conformant = true;
+                }
             }
         }
         if !valid && r.reason.is_none() {
@@ -147,6 +186,7 @@ impl Verifier {
         r.valid = valid;
         r.trusted = trusted;
         r.state = match (valid, trusted) {
+            (false, _) if non_conformant => State::NonConformant,
             (false, _) => State::Invalid,
             (true, false) => State::Valid,
             (true, true) => State::Trusted,
@@ -163,9 +203,9 @@ impl Verifier {
         &self,
         reader: &Reader,
         source: Source,
-        layout: &Layout,
+        walked: &Structure,
         file_len: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), Problem> {
         let Some(label) = reader.active_label() else {
             return Ok(());
         };
@@ -173,15 +213,17 @@ impl Verifier {
             .detailed_json_checked()
             .ok()
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .ok_or_else(|| "the manifest's hard binding could not be read back".to_string())?;
+            .ok_or_else(|| {
+                Problem::Mismatch("the manifest's hard binding could not be read back".into())
+            })?;
         let Some(exclusions) = binding::data_hash_exclusions(&detailed, label) else {
             return Ok(()); // not a data hash (BMFF, box hash): the SDK's own check stands
         };
-        let store: &[std::ops::Range<u64>] = match source {
-            Source::Embedded => &layout.manifest_ranges,
-            Source::Sidecar => &[],
+        let store = match source {
+            Source::Embedded => walked.manifest_ranges(),
+            Source::Sidecar => Vec::new(),
         };
-        binding::check(&exclusions, store, file_len)
+        binding::check(&exclusions, &store, file_len)
     }
 
     /// Whether the leaf certificate itself, or its key, is in the store
@@ -274,6 +316,63 @@ fn unreadable_manifest(source: Source, e: &c2pa::Error) -> ManifestReport {
     }
 }
 
+/// "non-conformant binding: bytes 0..13617 (header, EXIF) are not covered
+/// by the signature; the image data is", naming what the unhashed bytes
+/// hold from the container's segments.
+fn non_conformant_reason(walked: &Structure, unprotected: &[std::ops::Range<u64>]) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut pixels = false;
+    for r in unprotected {
+        let overlapping = walked
+            .segments
+            .iter()
+            .filter(|g| (g.range.start as u64) < r.end && (g.range.end as u64) > r.start);
+        let mut covered = r.start;
+        for g in overlapping {
+            if (g.range.start as u64) > covered && !parts.contains(&"header") {
+                parts.push("header");
+            }
+            covered = covered.max(g.range.end as u64);
+            let name = match g.role {
+                Role::Exif => "EXIF",
+                Role::Xmp | Role::XmpExtension => "XMP",
+                Role::Text => "text metadata",
+                Role::Image => {
+                    pixels = true;
+                    "image data"
+                }
+                Role::C2pa => continue,
+                _ => "header",
+            };
+            if !parts.contains(&name) {
+                parts.push(name);
+            }
+        }
+        if covered < r.end && !parts.contains(&"header") {
+            parts.push("header");
+        }
+    }
+    let plural = if unprotected.iter().map(|r| r.end - r.start).sum::<u64>() == 1 {
+        "byte"
+    } else {
+        "bytes"
+    };
+    let what = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    };
+    let tail = if pixels {
+        ", image data included"
+    } else {
+        "; the image data is"
+    };
+    format!(
+        "non-conformant binding: {plural} {}{what} are not covered by the signature{tail}",
+        binding::describe(unprotected)
+    )
+}
+
 /// Plain words for the first real failure code.
 fn reason_from_failures(failures: &[StatusEntry]) -> String {
     let Some(f) = failures.iter().find(|f| f.code != UNTRUSTED) else {
@@ -289,6 +388,12 @@ fn reason_from_failures(failures: &[StatusEntry]) -> String {
         "signingCredential.invalid" => "the signing certificate is not valid for C2PA signing",
         "signingCredential.revoked" => "the signing certificate was revoked",
         "claimSignature.missing" => "the manifest has no signature",
+        "ingredient.manifest.missing" | "claim.missing" => {
+            "a manifest the claim refers to is missing from the manifest store"
+        }
+        "assertion.missing" | "assertion.hashedURI.missing" => {
+            "an assertion the claim refers to is missing"
+        }
         _ => "",
     };
     let detail = f.explanation.as_deref().unwrap_or("");

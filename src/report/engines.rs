@@ -8,15 +8,16 @@ use std::path::Path;
 use image::DynamicImage;
 
 use super::sections::{
-    source_type_indication, ClassifierSection, DwtDctSection, Hint, ManifestSection,
-    MetadataFinding, MetadataSection, Section, WatermarkSection,
+    ClassifierSection, DwtDctSection, Hint, ManifestSection, MetadataFinding, MetadataSection,
+    RecoveredSection, Section, WatermarkSection,
 };
-use super::verdict::Indication;
 use super::CheckOptions;
+use crate::credentials::{self, recover::Via, Resolver};
 use crate::detect::{Detector, LoadOptions};
 use crate::keys::TrustStore;
+use crate::media::container::Structure;
 use crate::media::metadata::{self, Indicates};
-use crate::provenance::{self, durable, ManifestReport, Verifier};
+use crate::provenance::{sidecar, ManifestReport, State, Verifier};
 use crate::watermark::{self, dwtdct, DetectOptions};
 
 /// The C2PA verifier, configured once with the trust anchors.
@@ -32,24 +33,40 @@ impl ManifestEngine {
         }
     }
 
+    /// The verifier, or why there is none.
+    pub(crate) fn verifier(&self) -> Result<&Verifier, &str> {
+        self.verifier.as_ref().map_err(String::as_str)
+    }
+
     /// Verify the manifest embedded in `bytes`, or in a `.c2pa` sidecar
-    /// beside `path`.
-    pub(crate) fn run(&self, path: Option<&Path>, bytes: &[u8]) -> Section<ManifestSection> {
+    /// beside `path` (read as `verify` reads it: size-limited, and an
+    /// unreadable sidecar is this section's error).
+    pub(crate) fn run(
+        &self,
+        path: Option<&Path>,
+        bytes: &[u8],
+        walked: &Structure,
+    ) -> Section<ManifestSection> {
         let verifier = match &self.verifier {
             Ok(v) => v,
             Err(why) => return Section::unavailable(why.clone()),
         };
-        let sidecar = path
-            .map(provenance::sign::sidecar_path)
-            .filter(|p| p.is_file())
-            .and_then(|p| std::fs::read(p).ok());
-        let mut report = verifier.verify_bytes(bytes, None);
-        if let (Ok(r), Some(store)) = (&report, &sidecar) {
-            if !r.present {
-                report = verifier.verify_bytes(bytes, Some(store));
-            }
-        }
-        Section::from(report.map(|r| manifest_section(&r)))
+        let sidecar = match path.filter(|_| !walked.has_manifest()) {
+            Some(p) => match sidecar::read_beside(p) {
+                Ok(s) => s,
+                Err(e) => {
+                    return Section::Error {
+                        error: e.to_string(),
+                    }
+                }
+            },
+            None => None,
+        };
+        Section::from(
+            verifier
+                .verify_walked(bytes, walked, sidecar.as_deref())
+                .map(|r| manifest_section(&r)),
+        )
     }
 }
 
@@ -79,13 +96,57 @@ fn manifest_section(r: &ManifestReport) -> ManifestSection {
             .map(|s| s.common_name.clone().unwrap_or_else(|| s.subject.clone())),
         digital_source_type: r.digital_source_type.clone(),
         claim_generator: r.generator.clone(),
+        non_conformant: r.state == State::NonConformant,
         failures,
-        watermark_payload: durable::declared_payload(&r.soft_bindings),
+        watermark_payload: credentials::declared_payload(&r.soft_bindings),
     }
 }
 
+/// Credentials recovered from a registry.
+pub(crate) fn recovered(
+    resolver: &Resolver,
+    image: &DynamicImage,
+    payload: Option<u64>,
+) -> Section<RecoveredSection> {
+    Section::from(resolver.recover_with(image, payload).map(|r| {
+        let mut s = RecoveredSection {
+            registry: r.registry,
+            ..RecoveredSection::default()
+        };
+        if let Some(rec) = r.recovered {
+            let m = &rec.manifest;
+            s.found = true;
+            s.manifest_id = Some(rec.manifest_id);
+            s.binding = Some(rec.binding);
+            s.via = Some(
+                match rec.via {
+                    Via::Watermark => "watermark",
+                    Via::Fingerprint => "fingerprint",
+                }
+                .into(),
+            );
+            s.valid = m.valid;
+            s.trusted = m.trusted;
+            s.signer = m
+                .signer
+                .as_ref()
+                .map(|x| x.common_name.clone().unwrap_or_else(|| x.subject.clone()));
+            s.digital_source_type = m.digital_source_type.clone();
+        }
+        s
+    }))
+}
+
+/// The decoded pixels, or why there are none (damaged file, a format
+/// without a pixel decoder): pixel engines then report `unavailable`.
+pub(crate) type Pixels<'a> = Result<&'a DynamicImage, &'a str>;
+
 /// hallmark's own watermark (default key).
-pub(crate) fn watermark(image: &DynamicImage) -> Section<WatermarkSection> {
+pub(crate) fn watermark(image: Pixels<'_>) -> Section<WatermarkSection> {
+    let image = match image {
+        Ok(i) => i,
+        Err(why) => return Section::unavailable(why),
+    };
     Section::from(
         watermark::detect(image, &DetectOptions::default()).map(|d| WatermarkSection {
             detected: d.detected,
@@ -99,7 +160,11 @@ pub(crate) fn watermark(image: &DynamicImage) -> Section<WatermarkSection> {
 }
 
 /// The Stable Diffusion / SDXL dwtDct mark.
-pub(crate) fn dwtdct(image: &DynamicImage) -> Section<DwtDctSection> {
+pub(crate) fn dwtdct(image: Pixels<'_>) -> Section<DwtDctSection> {
+    let image = match image {
+        Ok(i) => i,
+        Err(why) => return Section::unavailable(why),
+    };
     Section::from(dwtdct::detect(image).map(|m| match m {
         Some(m) => DwtDctSection {
             detected: true,
@@ -113,20 +178,18 @@ pub(crate) fn dwtdct(image: &DynamicImage) -> Section<DwtDctSection> {
 }
 
 /// Metadata forensics.
-pub(crate) fn metadata(bytes: &[u8]) -> Section<MetadataSection> {
-    Section::from(metadata::read(bytes).map(|m| {
-        MetadataSection {
+pub(crate) fn metadata(bytes: &[u8], walked: &Structure) -> Section<MetadataSection> {
+    Section::from(
+        Ok::<_, crate::Error>(metadata::read_walked(bytes, walked)).map(|m| MetadataSection {
+            gb45438: m.aigc.clone(),
+            gb45438_issues: m.aigc_issues.clone(),
             findings: m
                 .findings
                 .into_iter()
                 .map(|f| {
                     let indicates = match f.indicates {
-                        Indicates::Ai
-                            if source_type_indication(&f.value) == Indication::AiEdited =>
-                        {
-                            Hint::AiEdited
-                        }
                         Indicates::Ai => Hint::Ai,
+                        Indicates::AiEdited => Hint::AiEdited,
                         Indicates::Capture => Hint::Capture,
                         Indicates::Edited => Hint::Edited,
                         _ => Hint::Info,
@@ -139,8 +202,8 @@ pub(crate) fn metadata(bytes: &[u8]) -> Section<MetadataSection> {
                     }
                 })
                 .collect(),
-        }
-    }))
+        }),
+    )
 }
 
 /// The classifier, loaded once per [`super::Checker`]. Without ONNX Runtime
@@ -157,6 +220,7 @@ impl ClassifierEngine {
             Detector::load(&LoadOptions {
                 model: opts.model.clone(),
                 ort_lib: opts.ort_lib.clone(),
+                encoder: opts.encoder.clone(),
                 ..LoadOptions::default()
             })
             .map_err(|e| format!("classifier unavailable: {e}"))
@@ -164,10 +228,19 @@ impl ClassifierEngine {
         ClassifierEngine { detector }
     }
 
-    pub(crate) fn run(&self, image: &DynamicImage) -> Section<ClassifierSection> {
+    /// The loaded classifier, or why there is none.
+    pub(crate) fn detector(&self) -> Result<&Detector, &str> {
+        self.detector.as_ref().map_err(String::as_str)
+    }
+
+    pub(crate) fn run(&self, image: Pixels<'_>) -> Section<ClassifierSection> {
         let detector = match &self.detector {
             Ok(d) => d,
             Err(reason) => return Section::unavailable(reason.clone()),
+        };
+        let image = match image {
+            Ok(i) => i,
+            Err(why) => return Section::unavailable(why),
         };
         match detector.detect_image(image) {
             Ok(d) => match d.score {
@@ -175,6 +248,7 @@ impl ClassifierEngine {
                     score,
                     label: d.label.as_str().to_string(),
                     model: Some(d.model.to_string()),
+                    domain: d.domain.map(|x| x.as_str().to_string()),
                 }),
                 None => Section::unavailable(format!(
                     "classifier could not score this image: {}",

@@ -40,12 +40,21 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(s, "    ! {c}");
         }
     }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(s, "  warnings:");
+        for w in &r.warnings {
+            let _ = writeln!(s, "    ! {w}");
+        }
+    }
     let missing = r.missing_sections();
     if !missing.is_empty() {
         let _ = writeln!(s, "  not checked:");
         for (name, why) in missing {
             let _ = writeln!(s, "    {name:<10} {why}");
         }
+    }
+    if r.manifest.ok().is_some_and(|m| m.present) {
+        let _ = writeln!(s, "  trust store: {}", r.trust_store);
     }
     s
 }

@@ -26,31 +26,38 @@ use sha2::{Digest, Sha256};
 
 pub use sections::{
     ClassifierSection, DwtDctSection, Hint, ManifestSection, MetadataFinding, MetadataSection,
-    Section, WatermarkSection,
+    RecoveredSection, Section, WatermarkSection,
 };
 pub use verdict::{decide, Decision, Evidence, EvidenceKind, Indication, Strength, Verdict};
 
+use crate::credentials::{registry, Resolver};
 use crate::error::{Error, Result};
 use crate::keys::TrustStore;
-use crate::media::{self, Format, Limits};
+use crate::media::container::{self, Structure};
+use crate::media::{self, Limits};
 
 /// What a [`Checker`] uses.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// Trust folder; `None` uses `keys/` when it exists, else trusts nothing.
+    /// Trust folder; `None` uses the per-user trust folder
+    /// ([`crate::keys::trust::user_trust_dir`]) when it exists, else trusts
+    /// nothing. Never a folder of the working directory.
     pub trust: Option<PathBuf>,
     /// Classifier model; `None` uses the bundled default.
     pub model: Option<PathBuf>,
     /// ONNX Runtime shared library; `None` searches the usual places.
     pub ort_lib: Option<PathBuf>,
+    /// The image encoder a fused model needs; `None` searches the usual
+    /// places (`detect::encoder::locate`).
+    pub encoder: Option<PathBuf>,
     /// Skip the classifier (its section says so).
     pub no_classifier: bool,
     /// Decoder limits.
     pub limits: Limits,
+    /// Manifest registry (`--registry`: a SQLite file or `postgres://...`)
+    /// to recover stripped credentials from; `None` consults none.
+    pub registry: Option<String>,
 }
-
-/// The folder used as the trust store when none is given.
-pub const DEFAULT_TRUST_DIR: &str = "keys";
 
 /// Checks files and produces [`Report`]s. Build once, share across threads.
 pub struct Checker {
@@ -58,6 +65,7 @@ pub struct Checker {
     manifest: engines::ManifestEngine,
     limits: Limits,
     classifier: engines::ClassifierEngine,
+    resolver: Option<Resolver>,
 }
 
 impl std::fmt::Debug for Checker {
@@ -74,18 +82,16 @@ impl Checker {
     /// asked for but cannot be read is an error; a missing classifier is not
     /// (its section reports why).
     pub fn new(opts: &CheckOptions) -> Result<Checker> {
-        let trust = match &opts.trust {
-            Some(dir) => TrustStore::load_dir(dir)?,
-            None => {
-                let dir = Path::new(DEFAULT_TRUST_DIR);
-                if dir.is_dir() {
-                    TrustStore::load_dir(dir)?
-                } else {
-                    TrustStore::empty()
-                }
-            }
+        let trust = TrustStore::load(opts.trust.as_deref())?;
+        let resolver = match &opts.registry {
+            Some(spec) => Some(Resolver::new(
+                registry::open(spec, registry::Create::Never)?,
+                &trust,
+            )?),
+            None => None,
         };
         Ok(Checker {
+            resolver,
             manifest: engines::ManifestEngine::new(&trust),
             trust,
             limits: opts.limits,
@@ -96,6 +102,28 @@ impl Checker {
     /// The trust store in use.
     pub fn trust(&self) -> &TrustStore {
         &self.trust
+    }
+
+    /// The decoder limits in use.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The C2PA verifier the manifest section uses, or why it is unavailable.
+    pub fn verifier(&self) -> std::result::Result<&crate::provenance::Verifier, &str> {
+        self.manifest.verifier()
+    }
+
+    /// The registry resolver (`--registry`), if one was configured: the
+    /// one recovery uses, shared with the Soft Binding Resolution API.
+    pub fn resolver(&self) -> Option<&Resolver> {
+        self.resolver.as_ref()
+    }
+
+    /// The classifier the classifier section uses, or why it is unavailable
+    /// (no ONNX Runtime, no model, `--no-classifier`).
+    pub fn detector(&self) -> std::result::Result<&crate::detect::Detector, &str> {
+        self.classifier.detector()
     }
 
     /// Read, decode and check one file. Errors (unreadable, not an image,
@@ -119,46 +147,73 @@ impl Checker {
         let start = Instant::now();
         let mut t = Timings::default();
 
-        let format = Format::sniff(bytes);
+        // One walk of the container serves every engine; it also finds
+        // truncated and corrupt files, which a pixel decoder may fill in
+        // silently.
         let clock = Instant::now();
-        let image = media::decode(bytes, &self.limits)?;
-        t.decode = ms(clock);
+        let walked = container::walk(bytes)?;
+        t.walk = ms(clock);
 
         let clock = Instant::now();
         let sha256 = hex::encode(Sha256::digest(bytes));
         t.hash = ms(clock);
 
         let clock = Instant::now();
-        let manifest = self.manifest.run(path, bytes);
+        let manifest = self.manifest.run(path, bytes, &walked);
         t.manifest = ms(clock);
 
         let clock = Instant::now();
-        let watermark = engines::watermark(&image);
+        let mut warnings = Vec::new();
+        let pixels = self.pixels(bytes, &walked, &manifest, &mut warnings)?;
+        t.decode = ms(clock);
+        let why_not: String;
+        let image: engines::Pixels<'_> = match &pixels {
+            Ok(img) => Ok(img),
+            Err(why) => {
+                why_not = why.clone();
+                Err(why_not.as_str())
+            }
+        };
+
+        let clock = Instant::now();
+        let watermark = engines::watermark(image);
         t.watermark = ms(clock);
 
         let clock = Instant::now();
-        let dwtdct = engines::dwtdct(&image);
+        let dwtdct = engines::dwtdct(image);
         t.dwtdct = ms(clock);
 
         let clock = Instant::now();
-        let metadata = engines::metadata(bytes);
+        let metadata = engines::metadata(bytes, &walked);
         t.metadata = ms(clock);
 
         let clock = Instant::now();
-        let classifier = self.classifier.run(&image);
+        let classifier = self.classifier.run(image);
         t.classifier = ms(clock);
 
+        let (width, height) = match image {
+            Ok(img) => (img.width(), img.height()),
+            Err(_) => walked.dimensions.unwrap_or((0, 0)),
+        };
+        let recovered = match (&self.resolver, image) {
+            (Some(r), Ok(img)) if !manifest.ok().is_some_and(|m| m.present && m.valid) => {
+                let payload = watermark
+                    .ok()
+                    .and_then(|w| w.payload.as_deref())
+                    .and_then(|p| u64::from_str_radix(p, 16).ok());
+                Some(engines::recovered(r, img, payload))
+            }
+            _ => None,
+        };
+
         let media = MediaInfo {
-            format: format
-                .map(|f| f.mime())
-                .unwrap_or("application/octet-stream")
-                .to_string(),
-            width: image.width(),
-            height: image.height(),
+            format: walked.format.mime().to_string(),
+            width,
+            height,
             bytes: bytes.len() as u64,
             sha256,
         };
-        drop(image);
+        drop(pixels);
         let mut report = Report::assemble(
             file.to_string(),
             media,
@@ -168,9 +223,57 @@ impl Checker {
             metadata,
             classifier,
         );
+        if let Some(rec) = recovered {
+            report.fold_recovery(rec);
+        }
+        report.set_warnings(warnings);
+        report.trust_store = self.trust.describe();
         t.total = ms(start);
         report.timings_ms = t;
         Ok(report)
+    }
+
+    /// The pixels, decoded only from a whole file of a format with a
+    /// decoder; otherwise why not (the pixel engines report it). A damaged
+    /// or undecodable file is an error unless a manifest was found to judge
+    /// it by (then the damage is a warning and evidence against the
+    /// manifest); a format without a pixel decoder (HEIF, AVIF) is never
+    /// an error.
+    fn pixels(
+        &self,
+        bytes: &[u8],
+        walked: &Structure,
+        manifest: &Section<ManifestSection>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Result<image::DynamicImage, String>> {
+        let manifest_found = manifest.ok().is_some_and(|m| m.present);
+        if let Some(d) = &walked.damage {
+            if !manifest_found {
+                return Err(d.to_error());
+            }
+            warnings.push(d.message());
+            return Ok(Err(format!(
+                "pixels not analysed: the file is {}",
+                d.message()
+            )));
+        }
+        if walked.format.image_format().is_none() {
+            return Ok(Err(format!(
+                "unsupported format for pixels ({})",
+                walked.format.mime()
+            )));
+        }
+        match media::decode::decode_walked(bytes, walked, &self.limits) {
+            Ok(img) => Ok(Ok(img)),
+            Err(Error::Unsupported(why)) => {
+                Ok(Err(format!("unsupported format for pixels: {why}")))
+            }
+            Err(e) if manifest_found => {
+                warnings.push(format!("pixels cannot be decoded: {e}"));
+                Ok(Err(format!("pixels not analysed: {e}")))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -199,6 +302,8 @@ pub struct MediaInfo {
 pub struct Timings {
     /// Reading the file.
     pub read: f64,
+    /// Walking the container (structure, damage).
+    pub walk: f64,
     /// Decoding the pixels.
     pub decode: f64,
     /// SHA-256 of the bytes.
@@ -221,6 +326,7 @@ impl Timings {
     /// Add another file's timings (for batch totals).
     pub fn add(&mut self, o: &Timings) {
         self.read += o.read;
+        self.walk += o.walk;
         self.decode += o.decode;
         self.hash += o.hash;
         self.manifest += o.manifest;
@@ -232,9 +338,10 @@ impl Timings {
     }
 
     /// (stage, milliseconds) pairs in pipeline order, `total` excluded.
-    pub fn stages(&self) -> [(&'static str, f64); 8] {
+    pub fn stages(&self) -> [(&'static str, f64); 9] {
         [
             ("read", self.read),
+            ("walk", self.walk),
             ("decode", self.decode),
             ("hash", self.hash),
             ("manifest", self.manifest),
@@ -261,6 +368,8 @@ pub struct Report {
     pub conflicts: Vec<String>,
     /// The file itself.
     pub media: MediaInfo,
+    /// The trust store the manifest was judged against.
+    pub trust_store: String,
     /// C2PA manifest.
     pub manifest: Section<ManifestSection>,
     /// hallmark's watermark.
@@ -271,6 +380,15 @@ pub struct Report {
     pub metadata: Section<MetadataSection>,
     /// Pixel classifier.
     pub classifier: Section<ClassifierSection>,
+    /// Problems with the file itself that did not stop the report (a
+    /// damaged file whose manifest could still be judged, undecodable
+    /// pixels); the summary names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Credentials recovered from a registry (only with `--registry`, when
+    /// the file has no valid manifest of its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<Section<RecoveredSection>>,
     /// Time per stage.
     pub timings_ms: Timings,
 }
@@ -313,13 +431,50 @@ impl Report {
             evidence: d.evidence,
             conflicts: d.conflicts,
             media,
+            trust_store: String::new(),
             manifest,
             watermark,
             dwtdct,
             metadata,
             classifier,
+            warnings: Vec::new(),
+            recovered: None,
             timings_ms: Timings::default(),
         }
+    }
+
+    /// Record problems with the file and name them in the summary.
+    pub fn set_warnings(&mut self, warnings: Vec<String>) {
+        if !warnings.is_empty() {
+            self.summary = format!("{}; {}", self.summary, warnings.join("; "));
+        }
+        self.warnings = warnings;
+    }
+
+    /// Add the credentials recovered from a registry and decide again: a
+    /// stripped copy of a signed image gets the verdict of its recovered
+    /// credentials, with the binding named.
+    pub fn fold_recovery(&mut self, recovered: Section<RecoveredSection>) {
+        if let Some(r) = recovered.ok().filter(|r| r.found) {
+            let mut evidence = sections::recovered_evidence(r);
+            for mut e in self.evidence.drain(..) {
+                if r.via.as_deref() == Some("watermark")
+                    && e.kind == EvidenceKind::Watermark
+                    && e.indicates == Indication::Watermarked
+                {
+                    e.indicates = Indication::Info;
+                    e.finding += "; it leads to the recovered credentials";
+                }
+                evidence.push(e);
+            }
+            let manifest_present = self.manifest.ok().map(|m| m.present);
+            let d = decide(evidence, manifest_present);
+            self.verdict = d.verdict;
+            self.summary = d.summary;
+            self.evidence = d.evidence;
+            self.conflicts = d.conflicts;
+        }
+        self.recovered = Some(recovered);
     }
 
     /// Sections that did not run, with why: `(name, reason)`.
@@ -363,6 +518,15 @@ impl FileError {
             file: file.into(),
             error: err.to_string().replace('\n', " "),
             error_kind,
+        }
+    }
+    /// The one-line message `check` prints (after `hallmark: error: `):
+    /// the error, led by the file's name unless the error already names it.
+    pub fn message(&self) -> String {
+        if self.error.starts_with(&self.file) {
+            self.error.clone()
+        } else {
+            format!("{}: {}", self.file, self.error)
         }
     }
 }

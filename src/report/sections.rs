@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use super::verdict::{Evidence, EvidenceKind as K, Indication as I, Strength as S};
+use crate::media::source_type::{self, Origin};
 
 /// One section of the report. JSON: `{"status": "ok", ...fields}`,
 /// `{"status": "unavailable", "reason": ...}` or `{"status": "error", "error": ...}`.
@@ -82,12 +83,115 @@ pub struct ManifestSection {
     pub digital_source_type: Option<String>,
     /// The claim generator (the software that wrote the manifest).
     pub claim_generator: Option<String>,
+    /// Not valid only because the hard binding leaves more than the
+    /// manifest unhashed (C2PA 2.4 section 15.12): a non-conformant binding,
+    /// not evidence that the file changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub non_conformant: bool,
     /// Why validation failed, one line per failure.
     pub failures: Vec<String>,
     /// The hallmark watermark payload the manifest declares in a
     /// `c2pa.soft-binding` assertion (durable credentials), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watermark_payload: Option<String>,
+}
+
+/// What a valid signed manifest claims, and how far to believe it.
+struct SignedClaim {
+    indication: I,
+    strength: S,
+    trust: &'static str,
+    declares: String,
+}
+
+/// A valid signature chaining to the trust store is cryptographic; by an
+/// unknown signer it is strong when it declares AI (few forge a confession)
+/// but only medium otherwise (a camera claim is what a forger would make).
+fn signed_claim(trusted: bool, source_type: Option<&str>) -> SignedClaim {
+    let indication = source_type.map_or(I::Signed, source_type_indication);
+    SignedClaim {
+        indication,
+        strength: if trusted {
+            S::Cryptographic
+        } else if indication.is_ai_claim() {
+            S::Strong
+        } else {
+            S::Medium
+        },
+        trust: if trusted {
+            "trusted"
+        } else {
+            "signer not trusted"
+        },
+        declares: match source_type {
+            Some(t) => format!("declares {}", source_type_name(t)),
+            None => "declares no digital source type".to_string(),
+        },
+    }
+}
+
+/// Content Credentials recovered from a registry (`check --registry`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RecoveredSection {
+    /// The registry searched.
+    pub registry: String,
+    /// Credentials were found and confirmed.
+    pub found: bool,
+    /// The recovered manifest's id.
+    pub manifest_id: Option<String>,
+    /// How the image is bound to it, in words.
+    pub binding: Option<String>,
+    /// `watermark` (payload confirmed by fingerprint) or `fingerprint`.
+    pub via: Option<String>,
+    /// The recovered manifest verifies on its own (signature, certificate,
+    /// assertions; its hard binding cannot apply to this copy).
+    pub valid: bool,
+    /// Its signer chains to the trust store.
+    pub trusted: bool,
+    /// Its signer.
+    pub signer: Option<String>,
+    /// The digital source type it declares.
+    pub digital_source_type: Option<String>,
+}
+
+/// Evidence from recovered credentials. Strength is the weaker of the
+/// manifest's (as for an embedded one) and the binding's: a watermark
+/// confirmed by the fingerprint is strong; a fingerprint alone is medium.
+pub fn recovered_evidence(r: &RecoveredSection) -> Vec<Evidence> {
+    if !r.found {
+        return Vec::new();
+    }
+    let signer = r.signer.as_deref().unwrap_or("an unnamed signer");
+    let binding = r.binding.as_deref().unwrap_or("a soft binding");
+    if !r.valid {
+        return vec![Evidence::new(
+            K::Recovered,
+            S::Weak,
+            I::Info,
+            format!("registry credentials by {signer} found ({binding}) but they do not verify"),
+        )];
+    }
+    let SignedClaim {
+        indication,
+        strength: manifest_strength,
+        trust,
+        declares,
+    } = signed_claim(r.trusted, r.digital_source_type.as_deref());
+    let binding_strength = if r.via.as_deref() == Some("watermark") {
+        S::Strong
+    } else {
+        S::Medium
+    };
+    let via = r.via.as_deref().unwrap_or("registry");
+    vec![Evidence::new(
+        K::Recovered,
+        manifest_strength.min(binding_strength),
+        indication,
+        format!(
+            "recovered Content Credentials (manifest stripped): signed by {signer} ({trust}), {declares}; bound by {binding}"
+        ),
+    )
+    .with_short(format!("recovered credentials by {signer}, {trust}, via {via}"))]
 }
 
 /// hallmark's own watermark.
@@ -150,6 +254,13 @@ pub struct MetadataFinding {
 pub struct MetadataSection {
     /// Every trace found, in file order.
     pub findings: Vec<MetadataFinding>,
+    /// The GB 45438-2025 implicit label's fields, when the file has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gb45438: Option<crate::media::metadata::AigcLabel>,
+    /// Problems with GB 45438 labels (not JSON, duplicated, disagreeing,
+    /// malformed: see `hallmark comply`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gb45438_issues: Vec<String>,
 }
 
 /// The pixel classifier.
@@ -161,21 +272,27 @@ pub struct ClassifierSection {
     pub label: String,
     /// The model's name, from its card.
     pub model: Option<String>,
+    /// `photo` or `nonphoto` when the model has a domain rule (non-photo
+    /// images need stronger evidence for `ai`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// The short name of an IPTC digital source type IRI (its last segment).
 pub fn source_type_name(iri: &str) -> &str {
-    iri.trim_end_matches('/').rsplit('/').next().unwrap_or(iri)
+    source_type::term_of(iri)
 }
 
-/// What a digital source type declares.
+/// What a digital source type declares, from the one vocabulary table
+/// ([`crate::media::source_type`]). Terms that say neither capture, edit
+/// nor AI (digital art, screenshots) and unknown values are `Signed`:
+/// signed, origin not one the verdict distinguishes.
 pub fn source_type_indication(iri: &str) -> I {
-    match source_type_name(iri) {
-        "trainedAlgorithmicMedia" => I::Ai,
-        "compositeWithTrainedAlgorithmicMedia" | "algorithmicallyEnhanced" => I::AiEdited,
-        "digitalCapture" | "negativeFilm" | "positiveFilm" | "print" => I::Capture,
-        "minorHumanEdits" | "humanEdits" | "compositeCapture" | "compositeSynthetic"
-        | "composite" => I::Edited,
+    match source_type::origin(iri) {
+        Some(Origin::AiGenerated) => I::Ai,
+        Some(Origin::AiEdited) => I::AiEdited,
+        Some(Origin::Capture) => I::Capture,
+        Some(Origin::Edited) => I::Edited,
         _ => I::Signed,
     }
 }
@@ -186,12 +303,28 @@ pub fn source_type_indication(iri: &str) -> I {
 /// cryptographic. A valid signature by an unknown signer is strong when it
 /// declares AI (few forge a confession) but only medium when it declares a
 /// camera or edits (exactly what a forger would claim). An invalid manifest
-/// is strong evidence of tampering.
+/// is strong evidence of tampering; a non-conformant binding (bytes outside
+/// the manifest left unhashed, none shown to differ) is medium evidence
+/// that the provenance is incomplete, never of tampering.
 pub fn manifest_evidence(m: &ManifestSection) -> Vec<Evidence> {
     if !m.present {
         return Vec::new();
     }
     let signer = m.signer.as_deref().unwrap_or("an unnamed signer");
+    if !m.valid && m.non_conformant {
+        let why = m.failures.first().map(String::as_str).unwrap_or(
+            "non-conformant binding: bytes outside the manifest are not covered by the signature",
+        );
+        return vec![Evidence::new(
+            K::Manifest,
+            S::Medium,
+            I::NonConformant,
+            format!("C2PA manifest by {signer} cannot be fully checked: {why}"),
+        )
+        .with_short(format!(
+            "C2PA manifest by {signer} has a non-conformant binding"
+        ))];
+    }
     if !m.valid {
         let why = m
             .failures
@@ -211,26 +344,12 @@ pub fn manifest_evidence(m: &ManifestSection) -> Vec<Evidence> {
         )
         .with_short(format!("C2PA manifest by {signer} fails validation"))];
     }
-    let indication = match &m.digital_source_type {
-        Some(t) => source_type_indication(t),
-        None => I::Signed,
-    };
-    let strength = if m.trusted {
-        S::Cryptographic
-    } else if indication.is_ai_claim() {
-        S::Strong
-    } else {
-        S::Medium
-    };
-    let trust = if m.trusted {
-        "trusted"
-    } else {
-        "signer not trusted"
-    };
-    let declares = match &m.digital_source_type {
-        Some(t) => format!("declares {}", source_type_name(t)),
-        None => "declares no digital source type".to_string(),
-    };
+    let SignedClaim {
+        indication,
+        strength,
+        trust,
+        declares,
+    } = signed_claim(m.trusted, m.digital_source_type.as_deref());
     vec![Evidence::new(
         K::Manifest,
         strength,
@@ -357,8 +476,14 @@ pub fn classifier_evidence(c: &ClassifierSection) -> Vec<Evidence> {
         S::Weak,
         indication,
         format!(
-            "classifier{model}: probability AI-generated {:.2}, label {}",
-            c.score, c.label
+            "classifier{model}: probability AI-generated {:.2}, label {}{}",
+            c.score,
+            c.label,
+            if c.domain.as_deref() == Some("nonphoto") {
+                " (non-photo image: the stricter threshold applies)"
+            } else {
+                ""
+            }
         ),
     )
     .with_short(format!("classifier {:.2}", c.score))]
@@ -375,6 +500,9 @@ mod tests {
         assert_eq!(source_type_indication(t), I::Ai);
         assert_eq!(source_type_indication("digitalCapture"), I::Capture);
         assert_eq!(source_type_indication("digitalArt"), I::Signed);
+        assert_eq!(source_type_indication("computationalCapture"), I::Capture);
+        assert_eq!(source_type_indication("algorithmicallyEnhanced"), I::Edited);
+        assert_eq!(source_type_indication("compositeSynthetic"), I::Edited);
     }
 
     #[test]

@@ -27,6 +27,9 @@ use serde::Serialize;
 pub enum EvidenceKind {
     /// A C2PA manifest (Content Credentials).
     Manifest,
+    /// Content Credentials recovered from a registry (the file's own
+    /// manifest was stripped or broken), bound by watermark or fingerprint.
+    Recovered,
     /// An invisible watermark (hallmark's or a known third-party one).
     Watermark,
     /// Metadata traces (XMP/IPTC, AIGC label, generator chunks, EXIF).
@@ -83,6 +86,10 @@ pub enum Indication {
     Watermarked,
     /// A manifest is present but fails validation.
     Tampered,
+    /// A manifest whose hard binding leaves more than the manifest unhashed
+    /// (non-conformant): its claims cannot be fully checked, and nothing
+    /// shows the file changed.
+    NonConformant,
     /// Informational only: never decides, never conflicts.
     Info,
 }
@@ -153,6 +160,7 @@ impl Evidence {
             (I::Signed, S::Medium | S::Strong | S::Cryptographic) => Verdict::Signed,
             (I::Watermarked, S::Strong | S::Cryptographic) => Verdict::Watermarked,
             (I::Tampered, _) => Verdict::Tampered,
+            (I::NonConformant, _) => Verdict::NonConformant,
             _ => return None,
         })
     }
@@ -180,6 +188,9 @@ pub enum Verdict {
     Watermarked,
     /// A manifest is present but invalid: changed after signing, or forged.
     Tampered,
+    /// A manifest is present but its binding is non-conformant: part of the
+    /// file is not covered by the signature (nothing shows it changed).
+    NonConformant,
     /// Equally strong evidence points both ways.
     Conflicting,
     /// Nothing decisive.
@@ -188,7 +199,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in a stable order (for summary tables).
-    pub const ALL: [Verdict; 11] = [
+    pub const ALL: [Verdict; 12] = [
         Verdict::AiGenerated,
         Verdict::AiEdited,
         Verdict::LikelyAi,
@@ -198,6 +209,7 @@ impl Verdict {
         Verdict::Signed,
         Verdict::Watermarked,
         Verdict::Tampered,
+        Verdict::NonConformant,
         Verdict::Conflicting,
         Verdict::Inconclusive,
     ];
@@ -214,6 +226,7 @@ impl Verdict {
             Verdict::Signed => "signed",
             Verdict::Watermarked => "watermarked",
             Verdict::Tampered => "tampered",
+            Verdict::NonConformant => "non_conformant",
             Verdict::Conflicting => "conflicting",
             Verdict::Inconclusive => "inconclusive",
         }
@@ -231,6 +244,7 @@ impl Verdict {
             Verdict::Signed => "Signed",
             Verdict::Watermarked => "Watermarked by hallmark",
             Verdict::Tampered => "Provenance broken",
+            Verdict::NonConformant => "Provenance incomplete",
             Verdict::Conflicting => "Conflicting evidence",
             Verdict::Inconclusive => "Inconclusive",
         }
@@ -301,7 +315,9 @@ pub fn decide(mut evidence: Vec<Evidence>, manifest: Option<bool>) -> Decision {
 
     let lead = &evidence[first];
     let mut reason = lead.short.clone();
-    if lead.kind != EvidenceKind::Manifest && lead.indicates != Indication::Watermarked {
+    if !matches!(lead.kind, EvidenceKind::Manifest | EvidenceKind::Recovered)
+        && lead.indicates != Indication::Watermarked
+    {
         let qualifier = match (manifest, lead.kind) {
             (Some(true), _) => None,
             (Some(false), EvidenceKind::Classifier) => Some("no provenance"),
@@ -316,6 +332,7 @@ pub fn decide(mut evidence: Vec<Evidence>, manifest: Option<bool>) -> Decision {
     // whatever the strongest other decisive item says.
     let stance = match lead.indicates {
         Indication::Tampered
+        | Indication::NonConformant
         | Indication::Watermarked
         | Indication::Signed
         | Indication::Edited => decisive
@@ -333,7 +350,7 @@ pub fn decide(mut evidence: Vec<Evidence>, manifest: Option<bool>) -> Decision {
         None => Vec::new(),
     };
     let mut summary = format!("{} ({reason})", first_verdict.headline());
-    if first_verdict == Verdict::Tampered {
+    if matches!(first_verdict, Verdict::Tampered | Verdict::NonConformant) {
         if let Some(&(i, _)) = decisive.get(1) {
             summary.push_str(&format!("; also: {}", evidence[i].short));
         }

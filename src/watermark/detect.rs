@@ -193,7 +193,7 @@ fn wrap_degrees(d: f64) -> f64 {
     }
 }
 
-/// Detect (see [`super::detect`]).
+/// Detect (see [`super::detect()`]).
 pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut result = Detection::absent();

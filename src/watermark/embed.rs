@@ -47,8 +47,8 @@ pub fn activity(luma: &Plane) -> Plane {
 }
 
 /// The perceptual mask for an activity plane: amplitude grows with local
-/// activity to the power [`MASK_GAMMA`] (contrast masking, as in Watson's
-/// DCT visibility model), between [`MASK_MIN`] and [`MASK_MAX`].
+/// activity to the power `MASK_GAMMA` (contrast masking, as in Watson's
+/// DCT visibility model), between `MASK_MIN` and `MASK_MAX`.
 pub fn mask(activity: &Plane) -> Plane {
     let mut m = activity.clone();
     m.data
@@ -57,7 +57,7 @@ pub fn mask(activity: &Plane) -> Plane {
     m
 }
 
-/// Embed `payload` (see [`super::embed`]).
+/// Embed `payload` (see [`super::embed()`]).
 pub fn embed(img: &DynamicImage, payload: u64, opts: &EmbedOptions) -> Result<DynamicImage> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w.min(h) < MIN_EMBED_SIDE {

@@ -22,10 +22,10 @@
 //! chips. The p-value combines the pilot peak (corrected for every offset,
 //! orientation and lattice tried) with the CRC.
 //!
-//! Files: [`pattern`] (tile layout), [`coding`] (CRC, code, Viterbi),
-//! [`plane`] (luma, resampling, filters), [`embed`] (mask, strength),
+//! Files: [`key`] (secret keys), [`pattern`] (tile layout), [`coding`] (CRC, code, Viterbi),
+//! [`plane`] (luma, resampling, filters), [`mod@embed`] (mask, strength),
 //! [`sync`] (lattice from the autocorrelation), [`template`] (lattice by
-//! comb matching), [`fold`] (tile folding), [`detect`] (correlation,
+//! comb matching), [`fold`] (tile folding), [`mod@detect`] (correlation,
 //! decoding, p-value), [`stats`], [`attacks`] (for tests and benchmarks).
 
 pub mod attacks;
@@ -35,6 +35,7 @@ pub mod dwtdct;
 pub mod embed;
 pub mod fft2;
 pub mod fold;
+pub mod key;
 pub mod pattern;
 pub mod plane;
 pub mod prng;
@@ -46,8 +47,9 @@ use image::DynamicImage;
 
 use crate::error::Result;
 
-/// The project's default watermark key (anyone may detect hallmark marks;
-/// use your own key for private marks).
+/// The project's default (public) watermark key: anyone may detect
+/// hallmark marks made with it, and anyone can forge one. Use a secret key
+/// ([`key::key_from_file`], `--wm-key FILE`) for private marks.
 pub const DEFAULT_KEY: u64 = 0x4841_4C4C_4D41_524B;
 /// Default detection threshold on the p-value (false-positive probability).
 pub const DEFAULT_THRESHOLD: f64 = 1e-6;
@@ -56,7 +58,7 @@ pub const MIN_EMBED_SIDE: usize = 256;
 /// Short side of the working resolution, pixels.
 pub const WORK_SIDE: usize = 384;
 
-/// Options for [`embed`].
+/// Options for [`embed()`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EmbedOptions {
     /// Strength multiplier (1.0: about 40.5 dB PSNR).
@@ -74,7 +76,7 @@ impl Default for EmbedOptions {
     }
 }
 
-/// Options for [`detect`].
+/// Options for [`detect()`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectOptions {
     /// Watermark key.
@@ -92,7 +94,7 @@ impl Default for DetectOptions {
     }
 }
 
-/// What [`detect`] found.
+/// What [`detect()`] found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Detection {
     /// A payload was decoded with a valid CRC at p-value <= the threshold.

@@ -274,7 +274,7 @@ fn whiten_div(s: f32) -> f32 {
 }
 
 /// The detector's prefilter: high-pass, then divide by a power of the local
-/// activity (see [`WHITEN_EXP`]) so busy regions and strong edges, where
+/// activity (see `WHITEN_EXP`) so busy regions and strong edges, where
 /// content noise is loudest, do not dominate; clip outliers, and
 /// silence dead regions (constant fill such as the black corners of a
 /// rotation, or clipped highlights) and their borders, whose straight edges

@@ -24,36 +24,28 @@ pub(crate) struct ExifFields {
     pub has_maker_note: bool,
     /// XMP packet (TIFF tag 700), when present.
     pub xmp: Option<String>,
+    /// Orientation (tag 274): 1..=8, how to turn the stored pixels for display.
+    pub orientation: Option<u16>,
 }
 
 const MAX_ENTRIES: usize = 512;
 const MAX_IFDS: usize = 8;
 
+use crate::media::container::tiff::Reader;
+
+/// The TIFF being read: the container layer's byte-order reader.
 #[derive(Clone, Copy)]
 struct Tiff<'a> {
-    data: &'a [u8],
-    big_endian: bool,
+    r: Reader<'a>,
 }
 
 impl<'a> Tiff<'a> {
     fn u16(&self, at: usize) -> Option<u16> {
-        let b = self.data.get(at..at.checked_add(2)?)?;
-        let a = [b[0], b[1]];
-        Some(if self.big_endian {
-            u16::from_be_bytes(a)
-        } else {
-            u16::from_le_bytes(a)
-        })
+        self.r.u16(at)
     }
 
     fn u32(&self, at: usize) -> Option<u32> {
-        let b = self.data.get(at..at.checked_add(4)?)?;
-        let a = [b[0], b[1], b[2], b[3]];
-        Some(if self.big_endian {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        })
+        self.r.u32(at)
     }
 
     /// The value bytes of the 12-byte entry at `entry`.
@@ -73,7 +65,7 @@ impl<'a> Tiff<'a> {
         } else {
             self.u32(entry + 8)? as usize
         };
-        Some((typ, self.data.get(start..start.checked_add(len)?)?))
+        Some((typ, self.r.b.get(start..start.checked_add(len)?)?))
     }
 }
 
@@ -85,7 +77,12 @@ pub(crate) fn parse(data: &[u8]) -> Option<ExifFields> {
         [b'M', b'M', 0, 42] => true,
         _ => return None,
     };
-    let tiff = Tiff { data, big_endian };
+    let tiff = Tiff {
+        r: Reader {
+            b: data,
+            be: big_endian,
+        },
+    };
     let mut fields = ExifFields::default();
     let mut queue = vec![tiff.u32(4)? as usize];
     let mut seen = Vec::new();
@@ -117,6 +114,10 @@ fn read_entry(tiff: &Tiff<'_>, entry: usize, tag: u16, f: &mut ExifFields, queue
         0x010F => f.make = text(),
         0x0110 => f.model = text(),
         0x0131 => f.software = text(),
+        // SHORT, in the entry itself; only the first IFD0 value counts.
+        0x0112 if f.orientation.is_none() => {
+            f.orientation = tiff.u16(entry + 8).filter(|o| (1..=8).contains(o));
+        }
         0x0132 => f.date_time = text(),
         0x013B => f.artist = text(),
         0x9003 => f.date_time_original = text(),
@@ -126,7 +127,7 @@ fn read_entry(tiff: &Tiff<'_>, entry: usize, tag: u16, f: &mut ExifFields, queue
         0x9286 => {
             f.user_comment = tiff
                 .value(entry)
-                .and_then(|(_, v)| user_comment(v, tiff.big_endian))
+                .and_then(|(_, v)| user_comment(v, tiff.r.be))
         }
         0x02BC => {
             f.xmp = tiff

@@ -1,43 +1,26 @@
 //! What traces mean: the IPTC DigitalSourceType vocabulary, generator text
 //! chunks (AUTOMATIC1111/Forge, ComfyUI, NovelAI, InvokeAI, Fooocus,
-//! Midjourney), software names of generators and editors, and the GB
-//! 45438-2025 `AIGC` implicit label.
+//! Midjourney), software names of generators and editors. The GB
+//! 45438-2025 `AIGC` label has its own file, `aigc.rs`.
 //!
 //! Everything here is a claim written by whoever made the file: it can be
 //! stripped or forged, so findings say what a field *indicates*, not what
 //! is true.
 
-use serde::Serialize;
-
 use super::Indicates;
+use crate::media::source_type::{self, Origin};
 
-/// The IPTC DigitalSourceType code (last path segment of the vocabulary URL
-/// or a bare code) and what it indicates.
+/// The IPTC DigitalSourceType term of a value (the last segment of its
+/// URL, or a bare term) and what it indicates, from the one vocabulary table
+/// ([`crate::media::source_type`]).
 pub(crate) fn digital_source_type(value: &str) -> (String, Indicates) {
-    let code = value
-        .trim()
-        .trim_end_matches('/')
-        .rsplit(['/', '#', ':'])
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let indicates = match code.as_str() {
-        "trainedAlgorithmicMedia"
-        | "compositeWithTrainedAlgorithmicMedia"
-        | "compositeSynthetic" => Indicates::Ai,
-        "digitalCapture"
-        | "computationalCapture"
-        | "negativeFilm"
-        | "positiveFilm"
-        | "print"
-        | "screenCapture" => Indicates::Capture,
-        "humanEdits"
-        | "minorHumanEdits"
-        | "compositeCapture"
-        | "composite"
-        | "algorithmicallyEnhanced" => Indicates::Edited,
-        // algorithmicMedia (no training data), digitalArt, dataDrivenMedia,
-        // virtualRecording, digitalCreation and unknown codes.
+    let code = source_type::term_of(value).to_string();
+    let indicates = match source_type::origin(value) {
+        Some(Origin::AiGenerated) => Indicates::Ai,
+        Some(Origin::AiEdited) => Indicates::AiEdited,
+        Some(Origin::Capture) => Indicates::Capture,
+        Some(Origin::Edited) => Indicates::Edited,
+        // Software-made (digital art, charts, screenshots), unknown terms.
         _ => Indicates::Unknown,
     };
     (code, indicates)
@@ -179,104 +162,6 @@ fn comfy_graph(j: &serde_json::Value) -> bool {
         .is_some_and(|o| o.values().any(|n| n.get("class_type").is_some()))
 }
 
-/// The GB 45438-2025 implicit label (`AIGC` metadata field).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AigcLabel {
-    /// `Label`: "1" AI-generated, "2" possibly, "3" suspected.
-    pub label: Option<String>,
-    /// `ContentProducer`: the generating service (name or code).
-    pub content_producer: Option<String>,
-    /// `ProduceID`: the producer's id for this content.
-    pub produce_id: Option<String>,
-    /// `ReservedCode1`.
-    pub reserved_code1: Option<String>,
-    /// `ContentPropagator`: the platform that distributed it.
-    pub content_propagator: Option<String>,
-    /// `PropagateID`: the propagator's id for this content.
-    pub propagate_id: Option<String>,
-    /// `ReservedCode2`.
-    pub reserved_code2: Option<String>,
-}
-
-impl AigcLabel {
-    /// Read the label from its JSON form (`{"Label":"1","ContentProducer":...}`),
-    /// keys matched case-insensitively; `None` when no known key is present.
-    pub(crate) fn from_json(v: &str) -> Option<AigcLabel> {
-        let j = json(v)?;
-        let obj = j.as_object()?;
-        // Some writers nest it: {"AIGC": {...}}.
-        let obj = match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("AIGC")) {
-            Some((_, inner)) => inner.as_object()?,
-            None => obj,
-        };
-        let get = |name: &str| {
-            obj.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .and_then(|(_, v)| match v {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Null => None,
-                    other => Some(other.to_string()),
-                })
-        };
-        let label = AigcLabel {
-            label: get("Label"),
-            content_producer: get("ContentProducer"),
-            produce_id: get("ProduceID"),
-            reserved_code1: get("ReservedCode1"),
-            content_propagator: get("ContentPropagator"),
-            propagate_id: get("PropagateID"),
-            reserved_code2: get("ReservedCode2"),
-        };
-        (label != AigcLabel::default()).then_some(label)
-    }
-
-    /// Set a field by its GB 45438 name (for struct-form XMP); false if unknown.
-    pub(crate) fn set(&mut self, name: &str, value: &str) -> bool {
-        let slot = match name.to_ascii_lowercase().as_str() {
-            "label" => &mut self.label,
-            "contentproducer" => &mut self.content_producer,
-            "produceid" => &mut self.produce_id,
-            "reservedcode1" => &mut self.reserved_code1,
-            "contentpropagator" => &mut self.content_propagator,
-            "propagateid" => &mut self.propagate_id,
-            "reservedcode2" => &mut self.reserved_code2,
-            _ => return false,
-        };
-        *slot = Some(value.to_string());
-        true
-    }
-
-    /// What the label claims.
-    pub fn indicates(&self) -> Indicates {
-        match self.label.as_deref().map(str::trim) {
-            Some("1" | "2" | "3") => Indicates::Ai,
-            _ => Indicates::Unknown,
-        }
-    }
-
-    /// One-line summary for reports.
-    pub fn summary(&self) -> String {
-        let meaning = match self.label.as_deref().map(str::trim) {
-            Some("1") => "AI-generated",
-            Some("2") => "possibly AI-generated",
-            Some("3") => "suspected AI-generated",
-            _ => "unrecognised label",
-        };
-        let mut s = format!("Label={} ({meaning})", self.label.as_deref().unwrap_or("?"));
-        for (k, v) in [
-            ("ContentProducer", &self.content_producer),
-            ("ProduceID", &self.produce_id),
-            ("ContentPropagator", &self.content_propagator),
-            ("PropagateID", &self.propagate_id),
-        ] {
-            if let Some(v) = v {
-                s.push_str(&format!(", {k}={v}"));
-            }
-        }
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,7 +175,7 @@ mod tests {
         );
         assert_eq!(
             digital_source_type(&format!("{base}compositeWithTrainedAlgorithmicMedia")).1,
-            Indicates::Ai
+            Indicates::AiEdited
         );
         assert_eq!(
             digital_source_type(&format!("{base}digitalCapture")).1,
@@ -316,22 +201,5 @@ mod tests {
             .1
             .contains("AUTOMATIC1111"));
         assert_eq!(text_chunk("parameters", "just words", None), None);
-    }
-
-    #[test]
-    fn aigc_json_forms() {
-        let l = AigcLabel::from_json(
-            r#"{"Label":"1","ContentProducer":"001191110108MA01KP2T5U00000","ProduceID":"abc"}"#,
-        )
-        .unwrap();
-        assert_eq!(l.label.as_deref(), Some("1"));
-        assert_eq!(l.indicates(), Indicates::Ai);
-        assert!(l
-            .summary()
-            .contains("ContentProducer=001191110108MA01KP2T5U00000"));
-        let nested = AigcLabel::from_json(r#"{"AIGC":{"label":"2"}}"#).unwrap();
-        assert_eq!(nested.label.as_deref(), Some("2"));
-        assert_eq!(AigcLabel::from_json(r#"{"other":1}"#), None);
-        assert_eq!(AigcLabel::from_json("not json"), None);
     }
 }

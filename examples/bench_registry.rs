@@ -1,0 +1,234 @@
+//! Registry speed at scale: bulk insert, payload lookup and fingerprint
+//! nearest-neighbour search on N records, for the embedded store and
+//! (with `--postgres URL`) PostgreSQL.
+//!
+//! `cargo run --release --example bench_registry -- [--records N] [--batch B]
+//!  [--queries Q] [--postgres URL] [--sqlite PATH] [--pool DIR]`
+//!
+//! Records are real: a few images are signed once (durable credentials) and
+//! their records are cloned under fresh manifest ids and payloads (the
+//! store bytes are those of a real signed manifest, about 13 KB). Their
+//! fingerprints are not random: they are the fingerprints of the images in
+//! `--pool DIR` (e.g. ../shared/data/cls), each with 30% of its bits
+//! flipped at random per record, so the multi-index buckets are as skewed
+//! as real images make them. Fingerprint queries are half registered
+//! fingerprints with 5% of their bits flipped (hits) and half unregistered
+//! ones (misses); lookups are timed one by one and reported as median and
+//! p99. Run again on the same store, it only times the lookups.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
+
+use std::time::Instant;
+
+use hallmark::credentials::fingerprint::{Fingerprint, Hash256};
+use hallmark::credentials::registry::{self, Create, MAX_RADIUS};
+use hallmark::credentials::{Record, Registry, SOFT_BINDING_ALG};
+use hallmark::watermark::prng::Prng;
+
+/// One real record: the first image of the pool that takes hallmark's
+/// watermark, signed with durable credentials.
+fn template(pool: &[std::path::PathBuf]) -> Record {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = hallmark::keys::keygen(&hallmark::keys::KeygenOptions {
+        name: "bench".into(),
+        out_dir: dir.path().join("k"),
+        ca_key: None,
+        force: false,
+    })
+    .unwrap();
+    let mut opts = hallmark::provenance::SignOptions::new(&keys.key);
+    opts.source_type = Some("trainedAlgorithmicMedia".into());
+    let (src, out) = pool
+        .iter()
+        .find_map(|src| {
+            let ext = src.extension()?.to_str()?.to_ascii_lowercase();
+            let out = dir.path().join(format!("signed.{ext}"));
+            hallmark::credentials::sign_durable(src, &out, &opts, &Default::default())
+                .ok()
+                .map(|_| (src.clone(), out))
+        })
+        .expect("no image of the pool takes the watermark");
+    eprintln!("template record: {}", src.display());
+    let verifier =
+        hallmark::provenance::Verifier::new(&hallmark::keys::TrustStore::empty()).unwrap();
+    Record::from_signed(
+        &std::fs::read(&out).unwrap(),
+        None,
+        &verifier,
+        &Default::default(),
+    )
+    .unwrap()
+    .record
+}
+
+fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn flip(h: &Hash256, rng: &mut Prng, rate: f64) -> Hash256 {
+    let mut o = *h;
+    for i in 0..256 {
+        if rng.next_f64() < rate {
+            o.0[i / 8] ^= 0x80 >> (i % 8);
+        }
+    }
+    o
+}
+
+fn pool_files(dir: &str, limit: usize) -> Vec<std::path::PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.file_type().is_file()
+                && e.path()
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| matches!(x, "png" | "jpg" | "jpeg"))
+        })
+        .take(limit)
+        .map(|e| e.into_path())
+        .collect()
+}
+
+fn pool_hashes(files: &[std::path::PathBuf]) -> Vec<Hash256> {
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .filter_map(|f| image::open(f).ok().map(|i| Fingerprint::of(&i).hash))
+        .collect()
+}
+
+fn bench(
+    name: &str,
+    reg: &dyn Registry,
+    template: &Record,
+    pool: &[Hash256],
+    n: usize,
+    batch: usize,
+    queries: usize,
+) {
+    let mut rng = Prng::new(7, 3);
+    let have = reg.stats().unwrap().records as usize;
+    let t0 = Instant::now();
+    let mut done = have;
+    let mut last = Instant::now();
+    while done < n {
+        let k = batch.min(n - done);
+        let recs: Vec<Record> = (done..done + k)
+            .map(|i| {
+                let base = &pool[i % pool.len()];
+                let fp = flip(base, &mut rng, 0.3);
+                template.bench_clone(
+                    &format!("urn:c2pa:bench-{i:08}"),
+                    (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    fp,
+                )
+            })
+            .collect();
+        reg.insert_many(&recs).unwrap();
+        done += k;
+        if last.elapsed().as_secs() >= 10 {
+            eprintln!(
+                "{name}: {done}/{n} records, {:.0}/s",
+                (done - have) as f64 / t0.elapsed().as_secs_f64()
+            );
+            last = Instant::now();
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let rate = if done > have {
+        (done - have) as f64 / secs
+    } else {
+        f64::NAN
+    };
+    // Payload lookups (hits).
+    let mut pl = Vec::new();
+    for q in 0..queries {
+        let i = (q * 7919) % n;
+        let p = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes();
+        let t = Instant::now();
+        let ids = reg.by_binding(SOFT_BINDING_ALG, &p).unwrap();
+        pl.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(ids.len(), 1);
+    }
+    // Nearest neighbours: half near a registered record (its fingerprint
+    // with 5% of the bits flipped: hits), half misses.
+    let mut nn = Vec::new();
+    let mut found = 0;
+    for q in 0..queries {
+        let h = if q % 2 == 0 {
+            let id = format!("urn:c2pa:bench-{:08}", (q * 7919) % n);
+            let rec = reg.get(&id).unwrap().expect("a benchmark record");
+            flip(&rec.fingerprint().unwrap().hash, &mut rng, 0.05)
+        } else {
+            let mut h = pool[(q * 31) % pool.len()];
+            h.0.reverse();
+            h
+        };
+        let t = Instant::now();
+        let r = reg.nearest(&h, MAX_RADIUS, 5).unwrap();
+        nn.push(t.elapsed().as_secs_f64() * 1e3);
+        found += usize::from(!r.is_empty());
+    }
+    let s = reg.stats().unwrap();
+    println!(
+        "{name}: {} records ({:.0} MB); insert {:.0} records/s ({} new); payload lookup median {:.3} ms p99 {:.3} ms; \
+         fingerprint NN (radius {MAX_RADIUS}) median {:.2} ms p99 {:.2} ms ({found}/{queries} queries had a neighbour)",
+        s.records,
+        s.bytes as f64 / 1e6,
+        rate,
+        done - have,
+        pct(pl.clone(), 0.5),
+        pct(pl, 0.99),
+        pct(nn.clone(), 0.5),
+        pct(nn, 0.99),
+    );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut n, mut batch, mut queries) = (100_000usize, 2_000usize, 1_000usize);
+    let mut pg: Option<String> = None;
+    let mut sqlite = "target/bench-registry.sqlite".to_string();
+    let mut pool = "../shared/data/cls".to_string();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--records" => n = args.next().unwrap().parse().unwrap(),
+            "--batch" => batch = args.next().unwrap().parse().unwrap(),
+            "--queries" => queries = args.next().unwrap().parse().unwrap(),
+            "--postgres" => pg = args.next(),
+            "--sqlite" => sqlite = args.next().unwrap(),
+            "--pool" => pool = args.next().unwrap(),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let files = pool_files(&pool, 2_000);
+    let template = template(&files);
+    let hashes = pool_hashes(&files);
+    eprintln!("{} pool fingerprints from {pool}", hashes.len());
+    let reg = registry::open(&sqlite, Create::IfMissing).unwrap();
+    bench(
+        "sqlite",
+        reg.as_ref(),
+        &template,
+        &hashes,
+        n,
+        batch,
+        queries,
+    );
+    if let Some(url) = pg {
+        let reg = registry::open(&url, Create::IfMissing).unwrap();
+        bench(
+            "postgres",
+            reg.as_ref(),
+            &template,
+            &hashes,
+            n,
+            batch,
+            queries,
+        );
+    }
+}
