@@ -103,6 +103,15 @@ fn nearest_fingerprints(reg: &dyn Registry) {
     let n = reg.nearest(&far, MAX_RADIUS, 5).unwrap();
     assert_eq!(n.first().map(|x| x.distance), Some(30), "{n:?}");
     assert!(reg.nearest(&far, 29, 5).unwrap().is_empty());
+    // Up to 15 bits the search probes exact chunks only: 15 bits flipped,
+    // one in each chunk but the last, is found through that last chunk.
+    let mut mid = h;
+    for c in 0..15 {
+        mid.0[2 * c] ^= 0x01;
+    }
+    let n = reg.nearest(&mid, 15, 5).unwrap();
+    assert_eq!(n.first().map(|x| x.distance), Some(15), "{n:?}");
+    assert!(reg.nearest(&mid, 14, 5).unwrap().is_empty());
     assert!(reg.nearest(&h, MAX_RADIUS + 1, 5).is_err());
     assert!(reg
         .nearest(&Hash256([0x0F; 32]), MAX_RADIUS, 5)

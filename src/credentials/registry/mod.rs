@@ -25,7 +25,9 @@
 //! Fingerprint search uses multi-index hashing: the 256-bit hash is cut
 //! into 16 chunks of 16 bits, each indexed; two hashes within distance 31
 //! share at least one chunk within one bit, so a query looks up 16 x 17
-//! keys and checks the full distance of the few records found.
+//! keys and checks the full distance of the few records found (within
+//! distance 15 they share one chunk exactly: 16 keys suffice). The index
+//! rows carry the hash, so the check reads no record.
 
 pub mod sqlite;
 mod workers;
@@ -194,16 +196,22 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// The 16 x 17 multi-index keys to look up for a radius-31 search: for each
-/// 16-bit chunk, its value and its 16 one-bit neighbours, as
-/// `chunk << 16 | value`.
-pub(crate) fn probe_keys(hash: &Hash256) -> Vec<i64> {
-    let mut keys = Vec::with_capacity(16 * 17);
+/// Largest radius served by exact chunk keys only: two hashes within 15
+/// bits agree exactly on at least one of the 16 chunks (pigeonhole).
+pub(crate) const EXACT_RADIUS: u32 = 15;
+
+/// The multi-index keys to look up for a search within `radius`, as
+/// `chunk << 16 | value`: up to [`EXACT_RADIUS`], each chunk's own value
+/// (16 keys); beyond (up to [`MAX_RADIUS`]), also its 16 one-bit
+/// neighbours (16 x 17 = 272 keys, about 17 times the candidates).
+pub(crate) fn probe_keys(hash: &Hash256, radius: u32) -> Vec<i64> {
+    let flips = if radius <= EXACT_RADIUS { 0 } else { 16 };
+    let mut keys = Vec::with_capacity(16 * (1 + flips));
     for c in 0..16 {
         let v = hash.chunk(c);
         let base = (c as i64) << 16;
         keys.push(base | i64::from(v));
-        for b in 0..16 {
+        for b in 0..flips {
             keys.push(base | i64::from(v ^ (1 << b)));
         }
     }
@@ -273,8 +281,9 @@ mod tests {
     #[test]
     fn probe_keys_cover_every_one_bit_neighbour() {
         let h = Hash256([0xA5; 32]);
-        let keys = probe_keys(&h);
+        let keys = probe_keys(&h, MAX_RADIUS);
         assert_eq!(keys.len(), 272);
+        assert_eq!(probe_keys(&h, EXACT_RADIUS), index_keys(&h).to_vec());
         let idx = index_keys(&h);
         for k in idx {
             assert!(keys.contains(&k));

@@ -4,7 +4,12 @@
 //!
 //! Same tables as the embedded store, with the fingerprint kept as
 //! `bit(256)` so that the distance is computed in SQL
-//! (`bit_count(fp # query)`) on the records the multi-index keys select.
+//! (`bit_count(fp # query)`) on the rows the multi-index keys select. The
+//! hash rides in each multi-index row (schema 2, covered by the primary
+//! key's index), so a search reads no record row until it names the few
+//! within the radius; a schema-1 database is migrated on open, in one
+//! transaction. Inserts go in multi-row statements (`unnest` of arrays):
+//! three statements for a whole batch, not three per record.
 //! Triggers make the tables append-only (UPDATE, DELETE and TRUNCATE
 //! raise). Each client lives on one of the registry's own worker threads
 //! (see `workers.rs`): the client's internal Tokio runtime is never
@@ -53,14 +58,34 @@ CREATE TABLE IF NOT EXISTS hallmark_bindings (
     record BIGINT NOT NULL REFERENCES hallmark_records(id),
     PRIMARY KEY (alg, value, record)
 );
-CREATE TABLE IF NOT EXISTS hallmark_fp_index (
-    key INTEGER NOT NULL,
-    record BIGINT NOT NULL REFERENCES hallmark_records(id),
-    PRIMARY KEY (key, record)
-);
 CREATE OR REPLACE FUNCTION hallmark_append_only() RETURNS trigger AS $$
 BEGIN RAISE EXCEPTION 'the hallmark registry is append-only'; END $$ LANGUAGE plpgsql;
 ";
+
+/// The schema this code writes (the `schema` row of `hallmark_meta`).
+const SCHEMA_VERSION: &str = "2";
+/// Schema 2's multi-index: the hash in every row, covered by the key's index.
+const FP_INDEX_V2: &str = "
+CREATE TABLE IF NOT EXISTS hallmark_fp_index (
+    key INTEGER NOT NULL,
+    record BIGINT NOT NULL REFERENCES hallmark_records(id),
+    fp BIT(256) NOT NULL,
+    PRIMARY KEY (key, record) INCLUDE (fp)
+);
+";
+/// The nearest-neighbour query: `$1` the probe keys (`int[]`), `$2` the
+/// hash as 256 `0`/`1` characters, `$3` the radius, `$4` the limit. The
+/// distances are computed on the index rows (which carry the hash); only
+/// the rows within the radius reach a record, for its manifest id.
+/// Public for `examples/bench_registry` (which shows its plan).
+#[doc(hidden)]
+pub const NEAREST_SQL: &str = "SELECT r.manifest_id, s.d FROM (SELECT DISTINCT i.record, \
+     bit_count(i.fp # ($2::text)::bit(256))::int AS d FROM hallmark_fp_index i \
+     WHERE i.key = ANY($1) AND bit_count(i.fp # ($2::text)::bit(256)) <= $3::int) s \
+     JOIN hallmark_records r ON r.id = s.record ORDER BY s.d, s.record LIMIT $4";
+
+/// Records per multi-row statement of a batch (bounds one message's size).
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// The PostgreSQL registry.
 #[derive(Debug)]
@@ -167,6 +192,19 @@ fn setup(c: &mut Client, location: &str) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .map_err(&e)?;
     tx.batch_execute(SCHEMA).map_err(&e)?;
+    let v: Option<String> = tx
+        .query_opt("SELECT value FROM hallmark_meta WHERE key = 'schema'", &[])
+        .map_err(&e)?
+        .map(|r| r.get(0));
+    match v.as_deref() {
+        None | Some(SCHEMA_VERSION) => tx.batch_execute(FP_INDEX_V2).map_err(&e)?,
+        Some("1") => migrate_v1(&mut tx, location)?,
+        Some(v) => {
+            return Err(Error::Registry(format!(
+                "{location}: registry schema version {v} is not supported by this hallmark (it knows 1 and {SCHEMA_VERSION})"
+            )))
+        }
+    }
     for table in ["hallmark_records", "hallmark_bindings", "hallmark_fp_index"] {
         tx.batch_execute(&format!(
             "CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
@@ -177,80 +215,179 @@ fn setup(c: &mut Client, location: &str) -> Result<()> {
         .map_err(&e)?;
     }
     tx.execute(
-        "INSERT INTO hallmark_meta (key, value) VALUES ('schema', '1') ON CONFLICT (key) DO NOTHING",
-        &[],
+        "INSERT INTO hallmark_meta (key, value) VALUES ('schema', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&SCHEMA_VERSION],
     )
     .map_err(&e)?;
-    let v: String = tx
-        .query_one("SELECT value FROM hallmark_meta WHERE key = 'schema'", &[])
-        .map_err(&e)?
-        .get(0);
-    if v != "1" {
-        return Err(Error::Registry(format!(
-            "{location}: registry schema version {v} is not supported by this hallmark (it knows 1)"
-        )));
-    }
     tx.commit().map_err(&e)
 }
 
-fn insert_one(tx: &mut Transaction<'_>, rec: &Record, location: &str) -> Result<Stored> {
+/// Schema 1 -> 2 inside the caller's transaction: the multi-index rows
+/// gain the hash, copied from the records.
+fn migrate_v1(tx: &mut Transaction<'_>, location: &str) -> Result<()> {
     let e = pg_err(location);
-    let (fp, quality, grid) = match &rec.fingerprint {
-        Some(f) => (
-            Some(bits(&f.hash)),
-            Some(i16::from(f.quality)),
-            Some(f.grid.0.clone()),
-        ),
-        None => (None, None, None),
-    };
-    let row = tx
-        .query_opt(
-            "INSERT INTO hallmark_records (manifest_id, manifest_store, format, signer_subject, \
-             key_fingerprint, asset_sha256, digital_source_type, created, fp, fp_quality, fp_grid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ($9::text)::bit(256), $10, $11) \
-             ON CONFLICT (manifest_id) DO NOTHING RETURNING id",
-            &[
-                &rec.manifest_id,
-                &rec.manifest_store,
-                &rec.format,
-                &rec.signer_subject,
-                &rec.key_fingerprint,
-                &rec.asset_sha256,
-                &rec.digital_source_type,
-                &rec.created,
-                &fp,
-                &quality,
-                &grid,
-            ],
-        )
-        .map_err(&e)?;
-    let Some(row) = row else {
-        let stored: Vec<u8> = tx
-            .query_one(
-                "SELECT manifest_store FROM hallmark_records WHERE manifest_id = $1",
-                &[&rec.manifest_id],
+    let old: i64 = tx
+        .query_one("SELECT count(*) FROM hallmark_fp_index", &[])
+        .map_err(&e)?
+        .get(0);
+    tx.batch_execute(&format!(
+        "{}
+         INSERT INTO hallmark_fp_index_v2 (key, record, fp)
+             SELECT i.key, i.record, r.fp FROM hallmark_fp_index i
+             JOIN hallmark_records r ON r.id = i.record WHERE r.fp IS NOT NULL;
+         DROP TABLE hallmark_fp_index;
+         ALTER TABLE hallmark_fp_index_v2 RENAME TO hallmark_fp_index;
+         ALTER TABLE hallmark_fp_index RENAME CONSTRAINT hallmark_fp_index_v2_pkey TO hallmark_fp_index_pkey;
+         ALTER TABLE hallmark_fp_index RENAME CONSTRAINT hallmark_fp_index_v2_record_fkey TO hallmark_fp_index_record_fkey;",
+        FP_INDEX_V2.replace("hallmark_fp_index", "hallmark_fp_index_v2")
+    ))
+    .map_err(&e)?;
+    let new: i64 = tx
+        .query_one("SELECT count(*) FROM hallmark_fp_index", &[])
+        .map_err(&e)?
+        .get(0);
+    if new != old {
+        return Err(Error::Registry(format!(
+            "{location}: cannot migrate the registry to schema {SCHEMA_VERSION}: {old} fingerprint index rows, {new} with a hash (nothing was changed)"
+        )));
+    }
+    Ok(())
+}
+
+/// Insert a batch with three multi-row statements (records, bindings,
+/// index rows) per [`ROWS_PER_STATEMENT`] records, inside `tx`. Returns
+/// what happened to each record, in order; a record that conflicts with a
+/// stored one (or one earlier in the batch) fails the whole call.
+fn insert_batch(tx: &mut Transaction<'_>, recs: &[Record], location: &str) -> Result<Vec<Stored>> {
+    use std::collections::HashMap;
+    let e = pg_err(location);
+    // Ids this call added, by manifest id, and the first record of each.
+    let mut added: HashMap<String, i64> = HashMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for chunk in recs.chunks(ROWS_PER_STATEMENT) {
+        let col = |f: fn(&Record) -> Option<&str>| chunk.iter().map(f).collect::<Vec<_>>();
+        let stores: Vec<&[u8]> = chunk.iter().map(|r| r.manifest_store.as_slice()).collect();
+        let created: Vec<i64> = chunk.iter().map(|r| r.created).collect();
+        let fps: Vec<Option<String>> = chunk
+            .iter()
+            .map(|r| r.fingerprint.as_ref().map(|f| bits(&f.hash)))
+            .collect();
+        let quality: Vec<Option<i16>> = chunk
+            .iter()
+            .map(|r| r.fingerprint.as_ref().map(|f| i16::from(f.quality)))
+            .collect();
+        let grids: Vec<Option<&[u8]>> = chunk
+            .iter()
+            .map(|r| r.fingerprint.as_ref().map(|f| f.grid.0.as_slice()))
+            .collect();
+        let rows = tx
+            .query(
+                "INSERT INTO hallmark_records (manifest_id, manifest_store, format, signer_subject, \
+                 key_fingerprint, asset_sha256, digital_source_type, created, fp, fp_quality, fp_grid) \
+                 SELECT m, s, f, sg, k, a, d, c, (fp::text)::bit(256), q, g FROM unnest($1::text[], \
+                 $2::bytea[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[], \
+                 $9::text[], $10::int2[], $11::bytea[]) WITH ORDINALITY AS t(m, s, f, sg, k, a, d, c, fp, q, g, n) \
+                 ORDER BY n ON CONFLICT (manifest_id) DO NOTHING RETURNING id, manifest_id",
+                &[
+                    &col(|r| Some(r.manifest_id.as_str())),
+                    &stores,
+                    &col(|r| Some(r.format.as_str())),
+                    &col(|r| Some(r.signer_subject.as_str())),
+                    &col(|r| r.key_fingerprint.as_deref()),
+                    &col(|r| Some(r.asset_sha256.as_str())),
+                    &col(|r| r.digital_source_type.as_deref()),
+                    &created,
+                    &fps,
+                    &quality,
+                    &grids,
+                ],
             )
-            .map_err(&e)?
-            .get(0);
-        return same_or_conflict(location, &rec.manifest_id, &stored, &rec.manifest_store);
+            .map_err(&e)?;
+        let mut new: Vec<(i64, &Record)> = Vec::with_capacity(rows.len());
+        let mut ids: HashMap<String, i64> = rows
+            .iter()
+            .map(|r| (r.get::<_, String>(1), r.get::<_, i64>(0)))
+            .collect();
+        for r in chunk {
+            if let Some(id) = ids.remove(&r.manifest_id) {
+                new.push((id, r));
+                added.insert(r.manifest_id.clone(), id);
+            }
+        }
+        let (mut b_alg, mut b_val, mut b_rec) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut k_key, mut k_rec, mut k_fp) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, r) in &new {
+            for b in &r.bindings {
+                b_alg.push(b.alg.as_str());
+                b_val.push(b.value.as_slice());
+                b_rec.push(*id);
+            }
+            if let Some(f) = &r.fingerprint {
+                let h = bits(&f.hash);
+                for k in index_keys(&f.hash) {
+                    k_key.push(k as i32);
+                    k_rec.push(*id);
+                    k_fp.push(h.clone());
+                }
+            }
+        }
+        if !b_rec.is_empty() {
+            tx.execute(
+                "INSERT INTO hallmark_bindings (alg, value, record) \
+                 SELECT * FROM unnest($1::text[], $2::bytea[], $3::int8[])",
+                &[&b_alg, &b_val, &b_rec],
+            )
+            .map_err(&e)?;
+        }
+        if !k_rec.is_empty() {
+            tx.execute(
+                "INSERT INTO hallmark_fp_index (key, record, fp) \
+                 SELECT k, r, (f::text)::bit(256) FROM unnest($1::int4[], $2::int8[], $3::text[]) AS t(k, r, f)",
+                &[&k_key, &k_rec, &k_fp],
+            )
+            .map_err(&e)?;
+        }
+    }
+    // Those not added: already stored (same bytes) or a conflict.
+    let others: Vec<&str> = recs
+        .iter()
+        .map(|r| r.manifest_id.as_str())
+        .filter(|id| !added.contains_key(*id))
+        .collect();
+    let stored: HashMap<String, Vec<u8>> = if others.is_empty() {
+        HashMap::new()
+    } else {
+        tx.query(
+            "SELECT manifest_id, manifest_store FROM hallmark_records WHERE manifest_id = ANY($1)",
+            &[&others],
+        )
+        .map_err(&e)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
     };
-    let id: i64 = row.get(0);
-    for b in &rec.bindings {
-        tx.execute(
-            "INSERT INTO hallmark_bindings (alg, value, record) VALUES ($1, $2, $3)",
-            &[&b.alg, &b.value, &id],
-        )
-        .map_err(&e)?;
+    let mut out = Vec::with_capacity(recs.len());
+    for (i, r) in recs.iter().enumerate() {
+        let id = r.manifest_id.as_str();
+        let earlier = *first.entry(id).or_insert(i);
+        if added.contains_key(id) {
+            if earlier == i {
+                out.push(Stored::Added);
+            } else {
+                let before = &recs[earlier].manifest_store;
+                out.push(same_or_conflict(location, id, before, &r.manifest_store)?);
+            }
+        } else {
+            let before = stored.get(id).ok_or_else(|| {
+                Error::Registry(format!(
+                    "{location}: manifest {id} was neither added nor found"
+                ))
+            })?;
+            out.push(same_or_conflict(location, id, before, &r.manifest_store)?);
+        }
     }
-    if let Some(f) = &rec.fingerprint {
-        let keys: Vec<i32> = index_keys(&f.hash).iter().map(|&k| k as i32).collect();
-        tx.execute(
-            "INSERT INTO hallmark_fp_index (key, record) SELECT unnest($1::int[]), $2",
-            &[&keys, &id],
-        )
-        .map_err(&e)?;
-    }
-    Ok(Stored::Added)
+    Ok(out)
 }
 
 impl Registry for PgRegistry {
@@ -339,23 +476,19 @@ impl Registry for PgRegistry {
     fn nearest(&self, hash: &Hash256, radius: u32, limit: usize) -> Result<Vec<Neighbour>> {
         check_radius(radius)?;
         let q = bits(hash);
-        let keys: Vec<i32> = probe_keys(hash).iter().map(|&k| k as i32).collect();
+        let keys: Vec<i32> = probe_keys(hash, radius).iter().map(|&k| k as i32).collect();
         let (radius, limit) = (radius as i32, limit as i64);
         self.run(move |c, location| {
-            Ok(c.query(
-                "SELECT manifest_id, d FROM (SELECT r.id, r.manifest_id, \
-                 bit_count(r.fp # ($2::text)::bit(256))::int AS d FROM hallmark_records r \
-                 WHERE r.id IN (SELECT record FROM hallmark_fp_index WHERE key = ANY($1))) s \
-                 WHERE d <= $3 ORDER BY d, id LIMIT $4",
-                &[&keys, &q, &radius, &limit],
-            )
-            .map_err(pg_err(location))?
-            .iter()
-            .map(|r| Neighbour {
-                manifest_id: r.get(0),
-                distance: r.get::<_, i32>(1).unsigned_abs(),
-            })
-            .collect())
+            // The distances are computed on the index rows (which carry
+            // the hash); only the rows within the radius reach a record.
+            Ok(c.query(NEAREST_SQL, &[&keys, &q, &radius, &limit])
+                .map_err(pg_err(location))?
+                .iter()
+                .map(|r| Neighbour {
+                    manifest_id: r.get(0),
+                    distance: r.get::<_, i32>(1).unsigned_abs(),
+                })
+                .collect())
         })
     }
 
@@ -406,10 +539,7 @@ impl PgRegistry {
     fn insert_many_stored(&self, records: Vec<Record>) -> Result<Vec<Stored>> {
         self.run(move |c, location| {
             let mut tx = c.transaction().map_err(pg_err(location))?;
-            let mut out = Vec::with_capacity(records.len());
-            for r in &records {
-                out.push(insert_one(&mut tx, r, location)?);
-            }
+            let out = insert_batch(&mut tx, &records, location)?;
             tx.commit().map_err(pg_err(location))?;
             Ok(out)
         })

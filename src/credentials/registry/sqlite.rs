@@ -3,9 +3,14 @@
 //!
 //! Tables: `hallmark_records` (one row per manifest), `hallmark_bindings`
 //! (alg, value -> record), `hallmark_fp_index` (16 multi-index keys per
-//! fingerprint -> record), `hallmark_meta` (schema version). Triggers make
-//! all of them append-only. The file runs in WAL mode (readers never wait
-//! for the writer; `-wal`/`-shm` files sit beside it while it is open) with
+//! fingerprint, each row carrying the record id *and* the 32-byte hash, so
+//! a nearest-neighbour probe is a contiguous range scan of that table and
+//! never reads a record row), `hallmark_meta` (key/value). Triggers make
+//! the record, binding and index tables append-only. The schema version is
+//! `PRAGMA user_version` (2); a file of version 1 (the hash only in the
+//! records table, behind the manifest bytes) is migrated on open, in one
+//! transaction. The file runs in WAL mode (readers never wait for the
+//! writer; `-wal`/`-shm` files sit beside it while it is open) with
 //! `synchronous=FULL` (a committed record survives a power cut) and a
 //! 5-second busy timeout (a writer waits that long for another's lock,
 //! then fails with "database is locked").
@@ -27,9 +32,16 @@ use crate::credentials::fingerprint::Hash256;
 use crate::credentials::record::{Binding, Record};
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: &str = "1";
+/// The schema this code writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 2;
 const WORKERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Page cache per connection (KiB): a bulk insert touches pages all over
+/// the multi-index; with SQLite's 2 MiB default a large transaction spills
+/// dirty pages to the log before it commits and reads them back.
+const CACHE_KIB: i64 = 64 * 1024;
+/// Tables the triggers keep append-only.
+const APPEND_ONLY: [&str; 3] = ["hallmark_records", "hallmark_bindings", "hallmark_fp_index"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS hallmark_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,12 +65,21 @@ CREATE TABLE IF NOT EXISTS hallmark_bindings (
     record INTEGER NOT NULL REFERENCES hallmark_records(id),
     PRIMARY KEY (alg, value, record)
 ) WITHOUT ROWID;
+";
+
+/// Schema 2's multi-index: the hash rides in every row.
+const FP_INDEX_V2: &str = "
 CREATE TABLE IF NOT EXISTS hallmark_fp_index (
     key INTEGER NOT NULL,
     record INTEGER NOT NULL REFERENCES hallmark_records(id),
+    fp BLOB NOT NULL,
     PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
 ";
+/// Also new in schema 2: `stats` reads the time range from an index, not
+/// from the record rows (whose manifest bytes it would have to walk).
+const CREATED_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS hallmark_records_created ON hallmark_records (created);";
 
 /// The embedded SQLite registry.
 #[derive(Debug)]
@@ -123,6 +144,8 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
         .map_err(db_err(path))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(db_err(path))?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(db_err(path))?;
     Ok(conn)
 }
 
@@ -172,7 +195,8 @@ impl SqliteRegistry {
     }
 }
 
-/// Create the tables in a new file, or check an existing one is ours.
+/// Create the tables in a new file, check an existing one is ours, and
+/// migrate an older schema (all in one transaction).
 fn setup(conn: &mut Connection, path: &Path) -> Result<()> {
     let e = db_err(path);
     let tx = conn
@@ -198,8 +222,26 @@ fn setup(conn: &mut Connection, path: &Path) -> Result<()> {
             path.display()
         )));
     }
-    tx.execute_batch(SCHEMA).map_err(&e)?;
-    for table in ["hallmark_records", "hallmark_bindings", "hallmark_fp_index"] {
+    let version = if tables == 0 {
+        SCHEMA_VERSION
+    } else {
+        stored_version(&tx, path)?
+    };
+    match version {
+        SCHEMA_VERSION => {
+            tx.execute_batch(SCHEMA).map_err(&e)?;
+            tx.execute_batch(FP_INDEX_V2).map_err(&e)?;
+            tx.execute_batch(CREATED_INDEX).map_err(&e)?;
+        }
+        1 => migrate_v1(&tx, path)?,
+        v => {
+            return Err(Error::Registry(format!(
+                "{}: registry schema version {v} is not supported by this hallmark (it knows 1 and {SCHEMA_VERSION})",
+                path.display()
+            )))
+        }
+    }
+    for table in APPEND_ONLY {
         for op in ["UPDATE", "DELETE"] {
             tx.execute_batch(&format!(
                 "CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op} ON {table} \
@@ -208,7 +250,28 @@ fn setup(conn: &mut Connection, path: &Path) -> Result<()> {
             .map_err(&e)?;
         }
     }
-    let version: Option<String> = tx
+    tx.execute(
+        "INSERT INTO hallmark_meta (key, value) VALUES ('schema', ?1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [SCHEMA_VERSION.to_string()],
+    )
+    .map_err(&e)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(&e)?;
+    tx.commit().map_err(&e)
+}
+
+/// The schema version of an existing registry: `PRAGMA user_version`, or
+/// for files of version 1 (which left it at 0) the `schema` meta row.
+fn stored_version(tx: &Transaction<'_>, path: &Path) -> Result<i64> {
+    let e = db_err(path);
+    let user: i64 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(&e)?;
+    if user != 0 {
+        return Ok(user);
+    }
+    let meta: Option<String> = tx
         .query_row(
             "SELECT value FROM hallmark_meta WHERE key = 'schema'",
             [],
@@ -216,23 +279,52 @@ fn setup(conn: &mut Connection, path: &Path) -> Result<()> {
         )
         .optional()
         .map_err(&e)?;
-    match version.as_deref() {
-        None => {
-            tx.execute(
-                "INSERT INTO hallmark_meta (key, value) VALUES ('schema', ?1)",
-                [SCHEMA_VERSION],
-            )
-            .map_err(&e)?;
-        }
-        Some(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(Error::Registry(format!(
-                "{}: registry schema version {v} is not supported by this hallmark (it knows {SCHEMA_VERSION})",
+    match meta.as_deref() {
+        None => Ok(SCHEMA_VERSION), // the tables of a new file, not filled yet
+        Some(v) => v.parse().map_err(|_| {
+            Error::Registry(format!(
+                "{}: registry schema version {v:?} is not supported by this hallmark",
                 path.display()
-            )))
-        }
+            ))
+        }),
     }
-    tx.commit().map_err(&e)
+}
+
+/// Schema 1 -> 2: the multi-index rows gain the hash (copied from the
+/// records), so a probe no longer reads record rows. Runs inside the
+/// caller's transaction: a failure leaves the file at version 1.
+fn migrate_v1(tx: &Transaction<'_>, path: &Path) -> Result<()> {
+    let e = db_err(path);
+    let old: i64 = tx
+        .query_row("SELECT count(*) FROM hallmark_fp_index", [], |r| r.get(0))
+        .map_err(&e)?;
+    tx.execute_batch(&format!(
+        "{}
+         INSERT INTO hallmark_fp_index_v2 (key, record, fp)
+             SELECT i.key, i.record, r.fp FROM hallmark_fp_index i
+             JOIN hallmark_records r ON r.id = i.record WHERE r.fp IS NOT NULL;
+         DROP TABLE hallmark_fp_index;
+         ALTER TABLE hallmark_fp_index_v2 RENAME TO hallmark_fp_index;",
+        FP_INDEX_V2.replace("hallmark_fp_index", "hallmark_fp_index_v2")
+    ))
+    .map_err(&e)?;
+    let new: i64 = tx
+        .query_row("SELECT count(*) FROM hallmark_fp_index", [], |r| r.get(0))
+        .map_err(&e)?;
+    tx.execute_batch(CREATED_INDEX).map_err(&e)?;
+    if new != old {
+        return Err(Error::Registry(format!(
+            "{}: cannot migrate the registry to schema {SCHEMA_VERSION}: {old} fingerprint index rows, {new} with a hash (the file is left as it was)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `INSERT INTO hallmark_fp_index ... VALUES (?,?,?), ...` for 16 rows.
+fn index_insert_sql() -> String {
+    let rows = vec!["(?, ?, ?)"; 16].join(", ");
+    format!("INSERT INTO hallmark_fp_index (key, record, fp) VALUES {rows}")
 }
 
 fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored> {
@@ -246,11 +338,13 @@ fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored>
         None => (None, None, None),
     };
     let n = tx
-        .execute(
+        .prepare_cached(
             "INSERT INTO hallmark_records (manifest_id, manifest_store, format, signer_subject, \
              key_fingerprint, asset_sha256, digital_source_type, created, fp, fp_quality, fp_grid) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (manifest_id) DO NOTHING",
-            params![
+        )
+        .and_then(|mut st| {
+            st.execute(params![
                 rec.manifest_id,
                 rec.manifest_store,
                 rec.format,
@@ -262,8 +356,8 @@ fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored>
                 fp,
                 quality,
                 grid
-            ],
-        )
+            ])
+        })
         .map_err(&e)?;
     if n == 0 {
         let stored: Vec<u8> = tx
@@ -288,12 +382,15 @@ fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored>
         }
     }
     if let Some(f) = &rec.fingerprint {
-        let mut k = tx
-            .prepare_cached("INSERT INTO hallmark_fp_index (key, record) VALUES (?1, ?2)")
-            .map_err(&e)?;
-        for key in index_keys(&f.hash) {
-            k.execute(params![key, id]).map_err(&e)?;
+        // The 16 index rows in one statement, each carrying the hash.
+        let mut k = tx.prepare_cached(&index_insert_sql()).map_err(&e)?;
+        let keys = index_keys(&f.hash);
+        let hash = &f.hash.0[..];
+        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(48);
+        for key in &keys {
+            args.extend([key as &dyn rusqlite::ToSql, &id, &hash]);
         }
+        k.execute(args.as_slice()).map_err(&e)?;
     }
     Ok(Stored::Added)
 }
@@ -361,35 +458,55 @@ impl Registry for SqliteRegistry {
         let q = *hash;
         self.run(move |conn, path| {
             let e = db_err(path);
-            // The keys are integers we computed: safe to inline.
-            let keys: Vec<String> = probe_keys(&q).iter().map(i64::to_string).collect();
-            let sql = format!(
-                "SELECT id, manifest_id, fp FROM hallmark_records WHERE id IN \
-                 (SELECT record FROM hallmark_fp_index WHERE key IN ({}))",
-                keys.join(",")
-            );
-            let mut st = conn.prepare(&sql).map_err(&e)?;
-            let mut found: Vec<(u32, i64, String)> = Vec::new();
-            let mut rows = st.query([]).map_err(&e)?;
+            let keys = probe_keys(&q, radius);
+            // One range scan of the index per key; each row carries the
+            // hash, so no record is read until the few that are within
+            // the radius are named.
+            let marks = vec!["?"; keys.len()].join(",");
+            let mut st = conn
+                .prepare_cached(&format!(
+                    "SELECT record, fp FROM hallmark_fp_index WHERE key IN ({marks})"
+                ))
+                .map_err(&e)?;
+            let mut seen = std::collections::HashSet::new();
+            let mut found: Vec<(u32, i64)> = Vec::new();
+            let mut rows = st
+                .query(rusqlite::params_from_iter(keys.iter()))
+                .map_err(&e)?;
             while let Some(row) = rows.next().map_err(&e)? {
-                let fp: Vec<u8> = row.get(2).map_err(&e)?;
-                let Ok(h) = Hash256::from_slice(&fp) else {
+                let id: i64 = row.get(0).map_err(&e)?;
+                if !seen.insert(id) {
+                    continue;
+                }
+                let fp = row.get_ref(1).map_err(&e)?;
+                let Ok(h) = fp
+                    .as_blob()
+                    .map_err(rusqlite::Error::from)
+                    .map_err(&e)
+                    .and_then(Hash256::from_slice)
+                else {
                     continue;
                 };
                 let d = h.distance(&q);
                 if d <= radius {
-                    found.push((d, row.get(0).map_err(&e)?, row.get(1).map_err(&e)?));
+                    found.push((d, id));
                 }
             }
-            found.sort();
+            drop(rows);
+            found.sort_unstable();
             found.truncate(limit);
-            Ok(found
+            let mut name = conn
+                .prepare_cached("SELECT manifest_id FROM hallmark_records WHERE id = ?1")
+                .map_err(&e)?;
+            found
                 .into_iter()
-                .map(|(distance, _, manifest_id)| Neighbour {
-                    manifest_id,
-                    distance,
+                .map(|(distance, id)| {
+                    Ok(Neighbour {
+                        manifest_id: name.query_row([id], |r| r.get(0)).map_err(&e)?,
+                        distance,
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 
@@ -403,9 +520,14 @@ impl Registry for SqliteRegistry {
     fn stats(&self) -> Result<Stats> {
         self.run(move |conn, path| {
             let e = db_err(path);
+            // Every fingerprint has exactly one index row in chunk 0; the
+            // counts and times come from indexes, never from record rows.
             let (records, fingerprints, first, last): (i64, i64, Option<i64>, Option<i64>) = conn
                 .query_row(
-                    "SELECT count(*), count(fp), min(created), max(created) FROM hallmark_records",
+                    "SELECT (SELECT count(*) FROM hallmark_records), \
+                     (SELECT count(*) FROM hallmark_fp_index WHERE key BETWEEN 0 AND 65535), \
+                     (SELECT min(created) FROM hallmark_records), \
+                     (SELECT max(created) FROM hallmark_records)",
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
