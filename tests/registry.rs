@@ -154,6 +154,9 @@ fn many_threads(reg: Box<dyn Registry>) {
     assert_eq!(reg.stats().unwrap().records, 3);
 }
 
+/// How far each 4x4 block of the "edit" in [`recovery`] is moved.
+const EDIT_LIFT: i32 = 12;
+
 /// Recovery of stripped copies, and refusal of a copied watermark.
 fn recovery(reg: Box<dyn Registry>) {
     for p in &signed().durable {
@@ -198,6 +201,60 @@ fn recovery(reg: Box<dyn Registry>) {
         .candidates
         .iter()
         .any(|c| c.manifest_id == id && !c.confirmed));
+
+    // An edit of the picture: the same layout with other fine detail
+    // (every 4x4 block lifted or lowered at random). Its hash stays within
+    // the match distance, but the details disagree: the fingerprint alone
+    // must not lend it the original's credentials.
+    let mut edit = signed_img.to_rgb8();
+    let mut x = 0x2545_F491u32;
+    let mut lift = std::collections::HashMap::new();
+    for (px, py, p) in edit.enumerate_pixels_mut() {
+        let d = *lift.entry((px / 4, py / 4)).or_insert_with(|| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x & 1 == 0 {
+                EDIT_LIFT
+            } else {
+                -EDIT_LIFT
+            }
+        });
+        for c in p.0.iter_mut() {
+            *c = (i32::from(*c) + d).clamp(0, 255) as u8;
+        }
+    }
+    let r = res
+        .recover_with(&image::DynamicImage::ImageRgb8(edit), None)
+        .unwrap();
+    let c = r
+        .candidates
+        .iter()
+        .find(|c| c.manifest_id == id)
+        .expect("the edit is a fingerprint candidate");
+    assert!(c.distance.unwrap() <= c.threshold, "{c:?}");
+    assert!(!c.confirmed && c.detail_correlation.unwrap() < 0.9, "{c:?}");
+    assert!(r.recovered.is_none(), "{:?}", r.recovered);
+    // A plain re-encoded copy passes both (the fingerprint alone).
+    let r = res
+        .recover_with(
+            &image::load_from_memory(&jpeg(&signed_img, 85)).unwrap(),
+            None,
+        )
+        .unwrap();
+    let rec = r
+        .recovered
+        .expect("a re-encoded copy recovers by fingerprint");
+    assert_eq!(
+        (rec.manifest_id.as_str(), rec.via),
+        (id.as_str(), Via::Fingerprint)
+    );
+    assert!(rec.detail_correlation.unwrap() >= 0.9, "{rec:?}");
+    assert!(
+        rec.binding.contains("detail correlation"),
+        "{}",
+        rec.binding
+    );
 
     // An unrelated image: nothing.
     let r = res

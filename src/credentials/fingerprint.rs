@@ -292,6 +292,63 @@ pub fn content_distance(registered: &Fingerprint, query: &Fingerprint) -> u32 {
     global.min(inner).min(outer)
 }
 
+/// Pearson correlation of two grids' luma (1: the same picture up to gain
+/// and offset; a different photo of the same scene, or an AI edit of the
+/// same input, about 0.9; unrelated pictures near 0). `None` when either
+/// grid is flat.
+pub fn grid_correlation(a: &Grid, b: &Grid) -> Option<f64> {
+    pearson(
+        a.0.iter().map(|&v| f64::from(v)),
+        b.0.iter().map(|&v| f64::from(v)),
+    )
+}
+
+/// Pearson correlation of the two grids' details: each cell minus the mean
+/// of its 3x3 neighbourhood. The low frequencies that two pictures of one
+/// scene share drop out, so this tells a re-encoded copy (close to 1)
+/// from another take or an edit of the same scene. `None` when either is
+/// flat.
+pub fn detail_correlation(a: &Grid, b: &Grid) -> Option<f64> {
+    let (da, db) = (detail(a), detail(b));
+    pearson(da.into_iter(), db.into_iter())
+}
+
+/// Each interior cell minus the mean of its 3x3 neighbourhood.
+fn detail(g: &Grid) -> Vec<f64> {
+    let at = |x: usize, y: usize| f64::from(g.0[y * GRID + x]);
+    let mut out = Vec::with_capacity((GRID - 2) * (GRID - 2));
+    for y in 1..GRID - 1 {
+        for x in 1..GRID - 1 {
+            let mut sum = 0.0;
+            for dy in 0..3 {
+                for dx in 0..3 {
+                    sum += at(x + dx - 1, y + dy - 1);
+                }
+            }
+            out.push(at(x, y) - sum / 9.0);
+        }
+    }
+    out
+}
+
+fn pearson(a: impl Iterator<Item = f64>, b: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (x, y) in a.zip(b) {
+        n += 1.0;
+        sa += x;
+        sb += y;
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    let va = saa - sa * sa / n;
+    let vb = sbb - sb * sb / n;
+    if n < 2.0 || va <= 1e-9 * n || vb <= 1e-9 * n {
+        return None;
+    }
+    Some((sab - sa * sb / n) / (va * vb).sqrt())
+}
+
 /// Window starts from 0 to `slack` (inclusive) every [`REGION_STEP`] cells.
 fn window_positions(slack: f32) -> Vec<f32> {
     let mut v: Vec<f32> = (0..)

@@ -9,8 +9,12 @@
 //!    picture cannot borrow that picture's credentials.
 //! 2. **Fingerprint candidates.** Otherwise (no watermark, or none
 //!    confirmed), the nearest registered fingerprints within
-//!    [`MATCH_DISTANCE`] of the whole image are taken; that radius is
-//!    strict because nothing else vouches for the match.
+//!    [`MATCH_DISTANCE`] of the whole image are examined, and one is taken
+//!    only if the two 64x64 grids also agree in their details
+//!    ([`detail_correlation`] at least [`MATCH_DETAIL`]): strict, because
+//!    nothing else vouches for the match. The hash alone cannot tell a copy
+//!    from an edit or another take of the same scene (they share the low
+//!    frequencies it is made of); the details can.
 //! 3. The confirmed record's manifest store is verified again, on its own
 //!    (signature, certificate, trust, assertions; the hard binding cannot
 //!    hold, the pixels having changed) and reported as *recovered
@@ -27,7 +31,7 @@ use image::DynamicImage;
 use serde::Serialize;
 
 use super::binding::{FINGERPRINT_ALG, SOFT_BINDING_ALG};
-use super::fingerprint::{content_distance, Fingerprint, Hash256, BITS};
+use super::fingerprint::{content_distance, detail_correlation, Fingerprint, Hash256, BITS};
 use super::record::RecordSummary;
 use super::registry::Registry;
 use crate::error::{Error, Result};
@@ -41,8 +45,16 @@ use crate::watermark::{self, DetectOptions};
 /// window, stay above 70 (see docs/credentials.md).
 pub const CONFIRM_DISTANCE: u32 = 60;
 /// Largest whole-image distance at which a fingerprint alone recovers
-/// credentials (no watermark to vouch for the match).
-pub const MATCH_DISTANCE: u32 = 24;
+/// credentials (no watermark to vouch for the match); at most 15, so the
+/// search probes exact index chunks only. Hashes have 128 bits set, so
+/// distances are even: 14 is the largest that can occur under 15.
+pub const MATCH_DISTANCE: u32 = 14;
+/// Smallest [`detail_correlation`] of the registered and the query grids
+/// at which a fingerprint alone recovers credentials. Attacked copies
+/// (re-encoding, resizing, gain, contrast, blur, noise) keep 0.94 or more,
+/// 99% of them 0.97; AI edits of one input, 0.41-0.45 (see
+/// docs/credentials.md, `examples/fingerprint_match`).
+pub const MATCH_DETAIL: f64 = 0.90;
 /// How many fingerprint neighbours are examined.
 const NEIGHBOURS: usize = 5;
 
@@ -65,7 +77,7 @@ pub enum Via {
 }
 
 /// A registry record considered for this image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
     /// The record's manifest id.
     pub manifest_id: String,
@@ -75,6 +87,9 @@ pub struct Candidate {
     pub distance: Option<u32>,
     /// The largest distance that confirms it.
     pub threshold: u32,
+    /// For a fingerprint-only candidate: the detail correlation of the
+    /// two grids (it must reach [`MATCH_DETAIL`]), rounded to 3 places.
+    pub detail_correlation: Option<f64>,
     /// Whether it is confirmed.
     pub confirmed: bool,
 }
@@ -95,6 +110,8 @@ pub struct Recovered {
     pub distance: u32,
     /// The threshold it was held to.
     pub threshold: u32,
+    /// For a fingerprint-only recovery: the detail correlation of the grids.
+    pub detail_correlation: Option<f64>,
     /// The recovered manifest, verified on its own. `valid` means the
     /// signature, certificate and assertions check out; the hard binding is
     /// not (cannot be) checked against this image.
@@ -290,6 +307,7 @@ impl Resolver {
                     via: Via::Watermark,
                     distance,
                     threshold: CONFIRM_DISTANCE,
+                    detail_correlation: None,
                     confirmed: ok,
                 };
                 if ok
@@ -310,17 +328,24 @@ impl Resolver {
                 if candidates.iter().any(|c| c.manifest_id == n.manifest_id) {
                     continue;
                 }
+                let Some(rec) = self.registry.get(&n.manifest_id)? else {
+                    continue;
+                };
+                let detail = rec
+                    .fingerprint
+                    .as_ref()
+                    .and_then(|f| detail_correlation(&f.grid, &fp.grid))
+                    .map(|r| (r * 1000.0).round() / 1000.0);
                 let c = Candidate {
                     manifest_id: n.manifest_id,
                     via: Via::Fingerprint,
                     distance: Some(n.distance),
                     threshold: MATCH_DISTANCE,
-                    confirmed: true,
+                    detail_correlation: detail,
+                    confirmed: detail.is_some_and(|r| r >= MATCH_DETAIL),
                 };
-                if confirmed.is_none() {
-                    if let Some(rec) = self.registry.get(&c.manifest_id)? {
-                        confirmed = Some((c.clone(), rec));
-                    }
+                if c.confirmed && confirmed.is_none() {
+                    confirmed = Some((c.clone(), rec));
                 }
                 candidates.push(c);
             }
@@ -335,7 +360,9 @@ impl Resolver {
                         "watermark payload 0x{p} + fingerprint distance {distance}/{BITS} (at most {CONFIRM_DISTANCE})"
                     ),
                     _ => format!(
-                        "fingerprint distance {distance}/{BITS} (at most {MATCH_DISTANCE}; no watermark)"
+                        "fingerprint distance {distance}/{BITS} (at most {MATCH_DISTANCE}) and detail \
+                         correlation {:.3} (at least {MATCH_DETAIL:.2}); no watermark",
+                        c.detail_correlation.unwrap_or(0.0)
                     ),
                 };
                 Some(Recovered {
@@ -345,6 +372,7 @@ impl Resolver {
                     payload: payload_hex.filter(|_| c.via == Via::Watermark),
                     distance,
                     threshold: c.threshold,
+                    detail_correlation: c.detail_correlation,
                     manifest,
                     record: rec.summary(),
                 })
