@@ -146,6 +146,11 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
         .map_err(db_err(path))?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(db_err(path))?;
+    // Statement journals (the undo of one statement inside a transaction,
+    // never needed after a crash) stay in memory instead of spilling to a
+    // temporary file page by page.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(db_err(path))?;
     Ok(conn)
 }
 
@@ -321,12 +326,6 @@ fn migrate_v1(tx: &Transaction<'_>, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `INSERT INTO hallmark_fp_index ... VALUES (?,?,?), ...` for 16 rows.
-fn index_insert_sql() -> String {
-    let rows = vec!["(?, ?, ?)"; 16].join(", ");
-    format!("INSERT INTO hallmark_fp_index (key, record, fp) VALUES {rows}")
-}
-
 fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored> {
     let e = db_err(path);
     let (fp, quality, grid) = match &rec.fingerprint {
@@ -382,15 +381,12 @@ fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored>
         }
     }
     if let Some(f) = &rec.fingerprint {
-        // The 16 index rows in one statement, each carrying the hash.
-        let mut k = tx.prepare_cached(&index_insert_sql()).map_err(&e)?;
-        let keys = index_keys(&f.hash);
-        let hash = &f.hash.0[..];
-        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(48);
-        for key in &keys {
-            args.extend([key as &dyn rusqlite::ToSql, &id, &hash]);
+        let mut k = tx
+            .prepare_cached("INSERT INTO hallmark_fp_index (key, record, fp) VALUES (?1, ?2, ?3)")
+            .map_err(&e)?;
+        for key in index_keys(&f.hash) {
+            k.execute(params![key, id, &f.hash.0[..]]).map_err(&e)?;
         }
-        k.execute(args.as_slice()).map_err(&e)?;
     }
     Ok(Stored::Added)
 }
