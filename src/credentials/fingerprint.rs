@@ -423,6 +423,35 @@ mod tests {
     }
 
     #[test]
+    fn details_tell_a_copy_from_an_edit() {
+        let img = textured(320, 240, 6);
+        let a = Fingerprint::of(&img);
+        let copy = Fingerprint::of(&img.resize_exact(480, 360, FilterType::Triangle));
+        let r = detail_correlation(&a.grid, &copy.grid).unwrap();
+        assert!(r > 0.95, "{r}");
+        // The same picture with other fine detail: every 4x4 block moved
+        // up or down by 12 (the hash barely moves, the details disagree).
+        let mut edit = img.to_rgb8();
+        for (x, y, p) in edit.enumerate_pixels_mut() {
+            let up = ((x / 4) * 7 + (y / 4) * 13) % 3 == 0;
+            for c in p.0.iter_mut() {
+                *c = if up {
+                    c.saturating_add(12)
+                } else {
+                    c.saturating_sub(12)
+                };
+            }
+        }
+        let e = Fingerprint::of(&DynamicImage::ImageRgb8(edit));
+        let r = detail_correlation(&a.grid, &e.grid).unwrap();
+        assert!(r < 0.8, "{r}");
+        assert!(grid_correlation(&a.grid, &e.grid).unwrap() > r);
+        let flat = Grid(vec![7; GRID * GRID]);
+        assert_eq!(detail_correlation(&a.grid, &flat), None);
+        assert_eq!(grid_correlation(&flat, &a.grid), None);
+    }
+
+    #[test]
     fn hex_round_trip_and_bad_lengths() {
         let h = Fingerprint::of(&textured(100, 100, 1)).hash;
         assert_eq!(Hash256::from_hex(&h.to_hex()).unwrap(), h);

@@ -11,9 +11,10 @@
 //! records table, behind the manifest bytes) is migrated on open, in one
 //! transaction. The file runs in WAL mode (readers never wait for the
 //! writer; `-wal`/`-shm` files sit beside it while it is open) with
-//! `synchronous=FULL` (a committed record survives a power cut) and a
-//! 5-second busy timeout (a writer waits that long for another's lock,
-//! then fails with "database is locked").
+//! `synchronous=FULL` (a committed record survives a power cut), a 64 MiB
+//! page cache, statement journals in memory, and a 5-second busy timeout
+//! (a writer waits that long for another's lock, then fails with "database
+//! is locked").
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
