@@ -91,6 +91,40 @@ fn small_images_survive_rescaling_and_rotation() {
     }
 }
 
+/// Mirroring and the affine maps that are not similarities (aspect-ratio
+/// change, shear, a general affine map): the dihedral orientation search and
+/// the lattice's free second axis recover them.
+#[test]
+fn mirrored_and_affine_copies_are_detected() {
+    let attacks = [
+        Attack::Mirror,
+        Attack::Aspect(0.8),
+        Attack::Shear(0.15),
+        Attack::Affine([1.1, 0.1, -0.05, 0.85]),
+    ];
+    let photo = fixture("kodim23-crop.png");
+    for attack in attacks {
+        check(&photo, 0x0DD_BA11_0000_0001, attack);
+    }
+    for (i, attack) in attacks.into_iter().enumerate() {
+        check(
+            &textured(520, 470, 900 + i as u64),
+            0xFACE_0000_0000_0000 | i as u64,
+            attack,
+        );
+    }
+    // A mirrored copy reports that it is one.
+    let marked = watermark::embed(&photo, 9, &EmbedOptions::default()).unwrap();
+    let d = watermark::detect(
+        &Attack::Mirror.apply(&marked, 0).unwrap(),
+        &DetectOptions::default(),
+    )
+    .unwrap();
+    assert!(d.mirrored, "{d:?}");
+    let d = watermark::detect(&marked, &DetectOptions::default()).unwrap();
+    assert!(!d.mirrored, "{d:?}");
+}
+
 #[test]
 fn unmarked_images_are_not_detected() {
     let mut imgs = vec![
@@ -103,11 +137,14 @@ fn unmarked_images_are_not_detected() {
     // Mirrored and affine-warped copies of unmarked images stay unmarked.
     let k = fixture("kodim23-crop.png");
     imgs.push(Attack::Mirror.apply(&k, 0).unwrap());
-    imgs.push(
-        Attack::Affine([1.1, 0.1, -0.05, 0.85])
-            .apply(&k, 0)
-            .unwrap(),
-    );
+    for attack in [
+        Attack::Affine([1.1, 0.1, -0.05, 0.85]),
+        Attack::Aspect(0.8),
+        Attack::Shear(0.15),
+    ] {
+        imgs.push(attack.apply(&k, 0).unwrap());
+    }
+    imgs.push(Attack::Mirror.apply(&textured(480, 400, 77), 0).unwrap());
     for img in &imgs {
         let d = watermark::detect(img, &DetectOptions::default()).unwrap();
         assert!(!d.detected, "{d:?}");

@@ -28,11 +28,19 @@ const COMB_CANDIDATES: usize = 4;
 /// Smallest image side examined at all.
 const MIN_DETECT_SIDE: usize = 64;
 
+/// Orientations of the folded tile tried against the pilot: the four
+/// quarter turns, then the same after a horizontal mirror (the dihedral
+/// group of the square tile). A mirrored image, or a lattice whose vectors
+/// came out in the opposite handedness, folds into a mirrored tile.
+const ORIENTATIONS: usize = 8;
+
 /// The outcome of correlating one folded tile with the pilot.
 struct Sync {
     z: f64,
     peak: f64,
-    quarter_turns: usize,
+    /// Index into the [`ORIENTATIONS`]: quarter turns `o % 4`, mirrored
+    /// when `o >= 4`.
+    orientation: usize,
     offset: [f64; 2],
     soft: Vec<f32>,
 }
@@ -41,22 +49,37 @@ struct Sync {
 /// normalised spectrum, correlation surface.
 type Candidate = (f64, f64, usize, usize, Vec<Complex32>, Vec<f32>);
 
-/// Rotate a TILE x TILE array by `q` quarter turns.
-fn rotate(t: &[f32], q: usize) -> Vec<Complex32> {
-    let n = TILE;
-    let mut out = vec![Complex32::new(0.0, 0.0); n * n];
-    for y in 0..n {
-        for x in 0..n {
-            let (sx, sy) = match q % 4 {
-                0 => (x, y),
-                1 => (y, n - 1 - x),
-                2 => (n - 1 - x, n - 1 - y),
-                _ => (n - 1 - y, x),
-            };
-            out[y * n + x].re = t[sy * n + sx];
+/// The spectrum of the tile oriented by `o` (mirrored horizontally when
+/// `o >= 4`, then turned `o % 4` quarter turns), read from the spectrum of
+/// the tile itself. Orienting by an orthogonal integer map `A` about the
+/// tile origin (`t'(x) = t(A x)`, indices mod TILE) permutes the DFT the
+/// same way (`T'(k) = T(A k)`), so one forward transform serves all eight
+/// orientations; rotating about the centre instead would only move the
+/// correlation peak, which the offset search absorbs.
+fn oriented(spec: &[Complex32], o: usize) -> Vec<Complex32> {
+    let n = TILE as i64;
+    let mut out = vec![Complex32::new(0.0, 0.0); spec.len()];
+    for ky in 0..n {
+        for kx in 0..n {
+            let (mut x, mut y) = (kx, ky);
+            for _ in 0..o % 4 {
+                (x, y) = (y, -x);
+            }
+            if o >= 4 {
+                x = -x;
+            }
+            let src = (y.rem_euclid(n) * n + x.rem_euclid(n)) as usize;
+            out[(ky * n + kx) as usize] = spec[src];
         }
     }
     out
+}
+
+/// The spectrum of a real TILE x TILE array.
+fn spectrum(t: &[f32], fft: &Fft2) -> Vec<Complex32> {
+    let mut spec: Vec<Complex32> = t.iter().map(|&v| Complex32::new(v, 0.0)).collect();
+    fft.forward(&mut spec);
+    spec
 }
 
 fn parabolic(l: f32, c: f32, r: f32) -> f64 {
@@ -81,10 +104,10 @@ fn band(c: &Coef) -> usize {
 fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     let n = TILE;
     let mut best: Option<Candidate> = None;
-    for q in 0..4 {
-        let mut spec = rotate(tile, q);
-        fft.forward(&mut spec);
-        phase_only(&mut spec);
+    let mut base = spectrum(tile, fft);
+    phase_only(&mut base);
+    for q in 0..ORIENTATIONS {
+        let spec = oriented(&base, q);
         let mut corr: Vec<Complex32> = spec
             .iter()
             .zip(&layout.pilot_spectrum)
@@ -140,7 +163,7 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
     Some(Sync {
         z,
         peak: vmax / (2.0 * layout.pilot.len() as f64),
-        quarter_turns: q,
+        orientation: q,
         offset: [ox, oy],
         soft,
     })
@@ -150,8 +173,7 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
 /// zero offset), read as [`synchronise`] reads them but without its channel
 /// weights: the embedder's view of what the detector will see.
 pub(crate) fn chips_at_origin(tile: &[f32], layout: &Layout, fft: &Fft2) -> Vec<f32> {
-    let mut spec = rotate(tile, 0);
-    fft.forward(&mut spec);
+    let mut spec = spectrum(tile, fft);
     phase_only(&mut spec);
     let mut soft = vec![0f32; CODED_BITS];
     for (i, c) in layout.payload.iter().enumerate() {
@@ -214,7 +236,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     };
     let n_comb = COMB_CANDIDATES;
     let planned = lattices.len() + n_auto + n_comb;
-    let hypotheses = (planned * 4 * TILE * TILE) as f64;
+    let hypotheses = (planned * ORIENTATIONS * TILE * TILE) as f64;
     let mut i = 0;
     while i < lattices.len() {
         let lat = lattices[i];
@@ -241,7 +263,10 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
                     correlation: s.peak,
                     z_score: s.z,
                     scale: lat.scale(),
-                    rotation_deg: wrap_degrees(lat.rotation_deg() + 90.0 * s.quarter_turns as f64),
+                    rotation_deg: wrap_degrees(
+                        lat.rotation_deg() + 90.0 * (s.orientation % 4) as f64,
+                    ),
+                    mirrored: (s.orientation >= 4) != lat.mirrored(),
                     offset: s.offset,
                     bits_corrected: dec.crc_ok.then_some(dec.bits_corrected),
                     crc_ok: dec.crc_ok,

@@ -114,6 +114,8 @@ pub struct Detection {
     pub scale: f64,
     /// Estimated rotation of the tile grid, degrees.
     pub rotation_deg: f64,
+    /// Whether the image was found mirrored relative to the marked one.
+    pub mirrored: bool,
     /// Cyclic offset of the tile, in tile pixels.
     pub offset: [f64; 2],
     /// Coded bits the error-correcting code repaired (when the CRC matched).
@@ -145,6 +147,7 @@ impl Detection {
             z_score: 0.0,
             scale: 0.0,
             rotation_deg: 0.0,
+            mirrored: false,
             offset: [0.0, 0.0],
             bits_corrected: None,
             crc_ok: false,
