@@ -131,12 +131,24 @@ struct Matcher<'a> {
 impl Matcher<'_> {
     /// Sum over the comb at `h`, as a z-score (points past Nyquist skipped).
     fn z(&self, s: &Spectrum, h: Hyp) -> f64 {
-        let (sn, cs) = h.theta.sin_cos();
+        let l = h.lattice(1.0);
+        self.z_lattice(s, l.v1, l.v2)
+    }
+
+    /// Sum over the comb of the tile repeated on the lattice `v1`, `v2`
+    /// (plane pixels, any 2x2 map: aspect changes and shears included), as
+    /// a z-score. Tile coefficient `k` (cycles per tile) lands at the plane
+    /// frequency `L^-T k`, `L` the matrix of columns `v1`, `v2`.
+    fn z_lattice(&self, s: &Spectrum, v1: [f64; 2], v2: [f64; 2]) -> f64 {
+        let det = v1[0] * v2[1] - v2[0] * v1[1];
+        if det.abs() < 1e-9 {
+            return f64::NEG_INFINITY;
+        }
         let mut sum = 0f64;
         let mut n = 0usize;
         for &(kx, ky) in self.points {
-            let fx = (cs * kx - sn * ky) / h.p;
-            let fy = (sn * kx + cs * ky) / h.p;
+            let fx = (v2[1] * kx - v1[1] * ky) / det;
+            let fy = (v1[0] * ky - v2[0] * kx) / det;
             if fx.abs() >= 0.5 || fy.abs() >= 0.5 {
                 continue;
             }
@@ -175,21 +187,116 @@ pub fn candidates(
     let full = stats(spec, &all);
     let n_bins = spec.fw.max(spec.fh) as f64;
     let mut refined: Vec<(f64, Lattice)> = Vec::new();
+    let mut min_step = f64::MAX;
     for h in seeds {
         let r_max = k_hi * n_bins / h.p;
+        min_step = min_step.min(1.0 / (8.0 * r_max));
         let (z, best) = refine(&full, spec, h, LP_DRHO, 1.0 / (8.0 * r_max));
         if !(p_min..=p_max).contains(&best.p) {
             continue;
         }
-        let lat = best.lattice(df);
+        let lat = best.lattice(1.0);
         if refined.iter().any(|(_, l)| l.close_to(&lat)) {
             continue;
         }
         refined.push((z, lat));
     }
+    for (z, lat) in affine_hypotheses(&full, spec, &refined, min_step) {
+        if !refined.iter().any(|(_, l)| l.same_as(&lat)) {
+            refined.push((z, lat));
+        }
+    }
+    for (_, l) in &mut refined {
+        *l = l.scaled(df);
+    }
     refined.sort_by(|a, b| b.0.total_cmp(&a.0));
     refined.truncate(max);
     refined
+}
+
+/// Affine hypotheses kept per search.
+const AFFINE: usize = 2;
+
+/// Lattices that are not similarities, from pairs of similarity seeds: the
+/// comb of an aspect-changed, sheared or affine-warped tile splits in two,
+/// each half matched best by the square lattice of one of its axes, so one
+/// axis is taken from each of two seeds (kept when they make an angle of
+/// 50-130 degrees), scored by the comb, and the best few refined by a
+/// pattern search over the four entries of the map.
+fn affine_hypotheses(
+    m: &Matcher,
+    s: &Spectrum,
+    seeds: &[(f64, Lattice)],
+    min_step: f64,
+) -> Vec<(f64, Lattice)> {
+    let mut combos: Vec<(f64, Lattice)> = Vec::new();
+    for (i, (_, a)) in seeds.iter().enumerate() {
+        for (j, (_, b)) in seeds.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            for w in [b.v1, b.v2] {
+                let u = a.v1;
+                let cos = (u[0] * w[0] + u[1] * w[1]) / (u[0].hypot(u[1]) * w[0].hypot(w[1]));
+                if cos.abs() > 0.64 {
+                    continue;
+                }
+                let lat = Lattice { v1: u, v2: w };
+                combos.push((m.z_lattice(s, lat.v1, lat.v2), lat));
+            }
+        }
+    }
+    combos.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let mut out: Vec<(f64, Lattice)> = Vec::new();
+    for &(z, lat) in combos.iter().take(2 * AFFINE) {
+        let best = refine_affine(m, s, (z, lat), LP_DRHO, min_step);
+        if !out.iter().any(|(_, l)| l.same_as(&best.1)) {
+            out.push(best);
+        }
+    }
+    out.sort_by(|x, y| y.0.total_cmp(&x.0));
+    out.truncate(AFFINE);
+    out
+}
+
+/// Coordinate pattern search over the four entries of a lattice map, steps
+/// relative to its period, halving from `step` down to `min_step`.
+fn refine_affine(
+    m: &Matcher,
+    s: &Spectrum,
+    start: (f64, Lattice),
+    step: f64,
+    min_step: f64,
+) -> (f64, Lattice) {
+    let mut best = start;
+    let period = best.1.scale() * super::pattern::TILE as f64;
+    let mut st = step;
+    while st >= min_step {
+        let mut moved = true;
+        let mut guard = 0;
+        while moved && guard < 4 {
+            moved = false;
+            guard += 1;
+            for k in 0..4 {
+                for sign in [-1.0, 1.0] {
+                    let mut t = best.1;
+                    let e = if k < 2 {
+                        &mut t.v1[k]
+                    } else {
+                        &mut t.v2[k - 2]
+                    };
+                    *e += sign * st * period;
+                    let z = m.z_lattice(s, t.v1, t.v2);
+                    if z > best.0 {
+                        best = (z, t);
+                        moved = true;
+                    }
+                }
+            }
+        }
+        st /= 2.0;
+    }
+    best
 }
 
 /// Coarse search: resample the (dilated) spectrum on a log-polar grid,
