@@ -114,6 +114,7 @@ fn each_sample_kind_gets_its_verdict() {
         detected: true,
         payload: Some("00112233aabbccdd".into()),
         p_value: Some(1e-12),
+        found: None,
     });
     let r = Report::assemble(
         "w".into(),

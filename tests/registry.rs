@@ -18,6 +18,7 @@ use hallmark::credentials::{
 };
 use hallmark::keys::TrustStore;
 use hallmark::media::Limits;
+use hallmark::watermark::attacks::Attack;
 use hallmark::watermark::{self, EmbedOptions};
 use registry_support::*;
 
@@ -189,6 +190,22 @@ fn recovery(reg: Box<dyn Registry>) {
     let crop = signed_img.crop_imm(w * 15 / 100, h * 15 / 100, w * 70 / 100, h * 70 / 100);
     let r = res.recover_bytes(&jpeg(&crop, 90)).unwrap();
     assert_eq!(r.recovered.map(|x| x.manifest_id), Some(id.clone()));
+
+    // Stripped and turned 5 degrees, or mirrored: the watermark measures
+    // the turn and the mirror, and the fingerprint is compared undone.
+    for attack in [Attack::Rotate(5.0), Attack::Mirror] {
+        let copy = attack.apply(&signed_img, 0).unwrap();
+        let r = res.recover_bytes(&jpeg(&copy, 90)).unwrap();
+        let rec = r
+            .recovered
+            .unwrap_or_else(|| panic!("{} not recovered", attack.name()));
+        assert_eq!(
+            (rec.manifest_id.as_str(), rec.via),
+            (id.as_str(), Via::Watermark),
+            "{}",
+            attack.name()
+        );
+    }
 
     // The same payload forged onto an unrelated picture: found, not confirmed.
     let payload = record(&signed().durable[0]).payload().unwrap();

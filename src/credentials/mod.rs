@@ -21,5 +21,5 @@ pub mod registry;
 pub use binding::{declared_payload, FINGERPRINT_ALG, SOFT_BINDING_ALG, SOFT_BINDING_LABEL};
 pub use durable::{payload_for, sign_durable, sign_recorded, Durable, SignedRecorded};
 pub use record::{Binding, Prepared, Record, RecordSummary};
-pub use recover::{Recovered, Recovery, Resolver};
+pub use recover::{Found, Recovered, Recovery, Resolver};
 pub use registry::{open as open_registry, Create, Registry, Stored};

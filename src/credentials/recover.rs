@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::keys::TrustStore;
 use crate::media::{decode, Limits};
 use crate::provenance::{ManifestReport, State, Verifier};
-use crate::watermark::{self, DetectOptions};
+use crate::watermark::{self, attacks, DetectOptions, Detection};
 
 /// Largest [`content_distance`] (of 256 bits) at which a watermark
 /// candidate is confirmed. Unrelated images, even searched over every
@@ -282,14 +282,20 @@ impl Resolver {
     /// Recover the credentials of a decoded image (detects the watermark).
     pub fn recover_image(&self, image: &DynamicImage) -> Result<Recovery> {
         let d = watermark::detect(image, &DetectOptions::default())?;
-        let payload = d.payload.filter(|_| d.detected);
-        self.recover_with(image, payload)
+        self.recover_with(image, Found::of(&d))
     }
 
     /// [`Resolver::recover_image`] when the watermark was already looked
-    /// for: `payload` is what was found (`None`: no watermark).
-    pub fn recover_with(&self, image: &DynamicImage, payload: Option<u64>) -> Result<Recovery> {
+    /// for: `found` is what was found (`None`: no watermark).
+    pub fn recover_with(&self, image: &DynamicImage, found: Option<Found>) -> Result<Recovery> {
+        let payload = found.map(|f| f.payload);
         let fp = Fingerprint::of(image);
+        // The watermark also tells how the copy was turned or mirrored:
+        // its fingerprint is compared undone as well, so a rotated or
+        // mirrored copy is confirmed like an upright one.
+        let upright = found
+            .and_then(|f| f.undo(image))
+            .map(|img| Fingerprint::of(&img));
         let mut candidates = Vec::new();
         let mut confirmed: Option<(Candidate, super::record::Record)> = None;
         if let Some(p) = payload {
@@ -300,7 +306,12 @@ impl Resolver {
                 let Some(rec) = self.registry.get(&id)? else {
                     continue;
                 };
-                let distance = rec.fingerprint.as_ref().map(|f| content_distance(f, &fp));
+                let distance = rec.fingerprint.as_ref().map(|f| {
+                    let d = content_distance(f, &fp);
+                    upright
+                        .as_ref()
+                        .map_or(d, |u| d.min(content_distance(f, u)))
+                });
                 let ok = distance.is_some_and(|d| d <= CONFIRM_DISTANCE);
                 let c = Candidate {
                     manifest_id: id,
@@ -439,6 +450,58 @@ impl Resolver {
             r.reason = Some("the recovered manifest does not verify".into());
         }
         Ok(r)
+    }
+}
+
+/// A detected watermark as recovery uses it: the payload to look up, and
+/// the geometry the detector measured (how the copy is turned and whether
+/// it is mirrored relative to the signed image).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// The decoded payload.
+    pub payload: u64,
+    /// Rotation of the tile grid, degrees ([`Detection::rotation_deg`]).
+    pub rotation_deg: f64,
+    /// The copy is mirrored ([`Detection::mirrored`]).
+    pub mirrored: bool,
+}
+
+impl Found {
+    /// Smallest rotation worth undoing, degrees.
+    const MIN_TURN: f64 = 0.5;
+
+    /// What `d` found, if it detected a payload.
+    pub fn of(d: &Detection) -> Option<Found> {
+        d.payload.filter(|_| d.detected).map(|payload| Found {
+            payload,
+            rotation_deg: d.rotation_deg,
+            mirrored: d.mirrored,
+        })
+    }
+
+    /// The image mirrored back and turned back upright, cropped to the
+    /// part the turn keeps inside the frame (the fingerprint comparison
+    /// treats it as a crop); `None` when there is nothing to undo.
+    fn undo(&self, image: &DynamicImage) -> Option<DynamicImage> {
+        let turn = self.rotation_deg;
+        if !self.mirrored && turn.abs() < Self::MIN_TURN {
+            return None;
+        }
+        let mut img = if self.mirrored {
+            image.fliph()
+        } else {
+            image.clone()
+        };
+        if turn.abs() >= Self::MIN_TURN {
+            img = attacks::rotate(&img, -turn as f32);
+            let (w, h) = (img.width(), img.height());
+            let m = (turn.to_radians().sin().abs() * f64::from(w.max(h))).ceil() as u32 + 1;
+            if 2 * m + 16 >= w.min(h) {
+                return None;
+            }
+            img = img.crop_imm(m, m, w - 2 * m, h - 2 * m);
+        }
+        Some(img)
     }
 }
 

@@ -12,7 +12,7 @@ use super::sections::{
     RecoveredSection, Section, WatermarkSection,
 };
 use super::CheckOptions;
-use crate::credentials::{self, recover::Via, Resolver};
+use crate::credentials::{self, recover::Via, Found, Resolver};
 use crate::detect::{Detector, LoadOptions};
 use crate::keys::TrustStore;
 use crate::media::container::Structure;
@@ -106,9 +106,9 @@ fn manifest_section(r: &ManifestReport) -> ManifestSection {
 pub(crate) fn recovered(
     resolver: &Resolver,
     image: &DynamicImage,
-    payload: Option<u64>,
+    found: Option<Found>,
 ) -> Section<RecoveredSection> {
-    Section::from(resolver.recover_with(image, payload).map(|r| {
+    Section::from(resolver.recover_with(image, found).map(|r| {
         let mut s = RecoveredSection {
             registry: r.registry,
             ..RecoveredSection::default()
@@ -149,6 +149,7 @@ pub(crate) fn watermark(image: Pixels<'_>) -> Section<WatermarkSection> {
     };
     Section::from(
         watermark::detect(image, &DetectOptions::default()).map(|d| WatermarkSection {
+            found: Found::of(&d),
             detected: d.detected,
             payload: d
                 .payload

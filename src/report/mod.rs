@@ -197,11 +197,8 @@ impl Checker {
         };
         let recovered = match (&self.resolver, image) {
             (Some(r), Ok(img)) if !manifest.ok().is_some_and(|m| m.present && m.valid) => {
-                let payload = watermark
-                    .ok()
-                    .and_then(|w| w.payload.as_deref())
-                    .and_then(|p| u64::from_str_radix(p, 16).ok());
-                Some(engines::recovered(r, img, payload))
+                let found = watermark.ok().and_then(|w| w.found);
+                Some(engines::recovered(r, img, found))
             }
             _ => None,
         };

@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use super::verdict::{Evidence, EvidenceKind as K, Indication as I, Strength as S};
+use crate::credentials::Found;
 use crate::media::source_type::{self, Origin};
 
 /// One section of the report. JSON: `{"status": "ok", ...fields}`,
@@ -203,6 +204,10 @@ pub struct WatermarkSection {
     pub payload: Option<String>,
     /// Probability of a detection this strong in an unmarked image.
     pub p_value: Option<f64>,
+    /// The payload with the geometry the detector measured, for recovery
+    /// (not part of the report).
+    #[serde(skip)]
+    pub found: Option<Found>,
 }
 
 /// The invisible-watermark `dwtDct` mark that Stable Diffusion / SDXL embed.
