@@ -99,13 +99,10 @@ fn check_migrated(reg: Box<dyn Registry>, old: &[Record]) {
     );
 }
 
-#[test]
-fn a_schema_1_sqlite_registry_is_migrated_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.sqlite");
-    let old: Vec<Record> = signed().durable[..2].iter().map(|p| record(p)).collect();
+/// A schema-1 SQLite registry at `path` holding `old`, as hallmark wrote it.
+fn sqlite_v1(path: &std::path::Path, old: &[Record]) {
     {
-        let c = rusqlite::Connection::open(&path).unwrap();
+        let c = rusqlite::Connection::open(path).unwrap();
         c.execute_batch(SQLITE_V1).unwrap();
         for (id, r) in old.iter().enumerate() {
             let s = r.summary();
@@ -153,6 +150,14 @@ fn a_schema_1_sqlite_registry_is_migrated_on_open() {
             }
         }
     }
+}
+
+#[test]
+fn a_schema_1_sqlite_registry_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let old: Vec<Record> = signed().durable[..2].iter().map(|p| record(p)).collect();
+    sqlite_v1(&path, &old);
     let reg = registry::open(&path.to_string_lossy(), Create::Never).unwrap();
     check_migrated(reg, &old);
 
@@ -186,6 +191,39 @@ fn a_schema_1_sqlite_registry_is_migrated_on_open() {
     // Opening again is a no-op (already at version 2).
     let again = registry::open(&path.to_string_lossy(), Create::Never).unwrap();
     assert_eq!(again.stats().unwrap().records, 3);
+}
+
+/// A schema-1 index that does not match its records' hashes (here one
+/// row too many) is not migrated: one line, and the file stays as it was.
+#[test]
+fn a_schema_1_index_that_disagrees_is_not_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.sqlite");
+    let old = vec![record(&signed().durable[0])];
+    sqlite_v1(&path, &old);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("INSERT INTO hallmark_fp_index VALUES (5, 1)", [])
+        .unwrap();
+    let e = registry::open(&path.to_string_lossy(), Create::Never)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot migrate") && !e.contains('\n'), "{e}");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let rows: i64 = c
+        .query_row("SELECT count(*) FROM hallmark_fp_index", [], |r| r.get(0))
+        .unwrap();
+    let tables: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'hallmark_fp_index_v2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((version, rows, tables), (0, 17, 0));
 }
 
 #[test]

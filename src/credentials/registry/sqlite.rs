@@ -296,35 +296,72 @@ fn stored_version(tx: &Transaction<'_>, path: &Path) -> Result<i64> {
     }
 }
 
-/// Schema 1 -> 2: the multi-index rows gain the hash (copied from the
-/// records), so a probe no longer reads record rows. Runs inside the
+/// Schema 1 -> 2: the multi-index rows gain the hash. Each record's hash
+/// is read once (a join would read it once per index row, each time
+/// walking the record's overflow pages behind its manifest bytes), the
+/// rows are rebuilt from it in key order, and the rebuilt set is checked
+/// to be exactly the old one before the old table goes. Runs inside the
 /// caller's transaction: a failure leaves the file at version 1.
 fn migrate_v1(tx: &Transaction<'_>, path: &Path) -> Result<()> {
     let e = db_err(path);
     let old: i64 = tx
         .query_row("SELECT count(*) FROM hallmark_fp_index", [], |r| r.get(0))
         .map_err(&e)?;
-    tx.execute_batch(&format!(
-        "{}
-         INSERT INTO hallmark_fp_index_v2 (key, record, fp)
-             SELECT i.key, i.record, r.fp FROM hallmark_fp_index i
-             JOIN hallmark_records r ON r.id = i.record WHERE r.fp IS NOT NULL;
-         DROP TABLE hallmark_fp_index;
-         ALTER TABLE hallmark_fp_index_v2 RENAME TO hallmark_fp_index;",
-        FP_INDEX_V2.replace("hallmark_fp_index", "hallmark_fp_index_v2")
-    ))
-    .map_err(&e)?;
-    let new: i64 = tx
-        .query_row("SELECT count(*) FROM hallmark_fp_index", [], |r| r.get(0))
+    tx.execute_batch(&FP_INDEX_V2.replace("hallmark_fp_index", "hallmark_fp_index_v2"))
         .map_err(&e)?;
-    tx.execute_batch(CREATED_INDEX).map_err(&e)?;
-    if new != old {
+    let mut hashes: Vec<(i64, Hash256)> = Vec::new();
+    {
+        let mut st = tx
+            .prepare("SELECT id, fp FROM hallmark_records WHERE fp IS NOT NULL")
+            .map_err(&e)?;
+        let mut rows = st.query([]).map_err(&e)?;
+        while let Some(row) = rows.next().map_err(&e)? {
+            let id: i64 = row.get(0).map_err(&e)?;
+            let fp: Vec<u8> = row.get(1).map_err(&e)?;
+            let hash = Hash256::from_slice(&fp).map_err(|err| {
+                Error::Registry(format!("{}: record {id}: {err}", path.display()))
+            })?;
+            hashes.push((id, hash));
+        }
+    }
+    let mut ins = tx
+        .prepare("INSERT INTO hallmark_fp_index_v2 (key, record, fp) VALUES (?1, ?2, ?3)")
+        .map_err(&e)?;
+    // Chunk c's keys fill [c << 16, (c + 1) << 16): chunk by chunk, each
+    // sorted, is the whole index in key order.
+    for c in 0..16 {
+        let mut rows: Vec<(i64, i64, &Hash256)> = hashes
+            .iter()
+            .map(|(id, h)| (index_keys(h)[c], *id, h))
+            .collect();
+        rows.sort_unstable_by_key(|r| (r.0, r.1));
+        for (key, id, h) in rows {
+            ins.execute(params![key, id, &h.0[..]]).map_err(&e)?;
+        }
+    }
+    drop(ins);
+    let (new, missing): (i64, i64) = tx
+        .query_row(
+            "SELECT (SELECT count(*) FROM hallmark_fp_index_v2), \
+             (SELECT count(*) FROM hallmark_fp_index i WHERE NOT EXISTS \
+              (SELECT 1 FROM hallmark_fp_index_v2 n WHERE n.key = i.key AND n.record = i.record))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(&e)?;
+    if new != old || missing != 0 {
         return Err(Error::Registry(format!(
-            "{}: cannot migrate the registry to schema {SCHEMA_VERSION}: {old} fingerprint index rows, {new} with a hash (the file is left as it was)",
+            "{}: cannot migrate the registry to schema {SCHEMA_VERSION}: the fingerprint index has {old} rows, \
+             {new} rebuilt from the records' hashes, {missing} of the old ones missing (the file is left as it was)",
             path.display()
         )));
     }
-    Ok(())
+    tx.execute_batch(
+        "DROP TABLE hallmark_fp_index;
+         ALTER TABLE hallmark_fp_index_v2 RENAME TO hallmark_fp_index;",
+    )
+    .map_err(&e)?;
+    tx.execute_batch(CREATED_INDEX).map_err(&e)
 }
 
 fn insert_one(tx: &Transaction<'_>, rec: &Record, path: &Path) -> Result<Stored> {
