@@ -483,6 +483,25 @@ fn a_closed_sqlite_registry_is_whole_in_its_file() {
     let (reg, dir) = sqlite();
     let rec = record(&signed().durable[0]);
     reg.insert(&rec).unwrap();
+    // Keep every worker busy at once, so that each has a connection open
+    // when the registry closes (they must not all skip the checkpoint,
+    // each seeing the others still open).
+    let reg: Arc<dyn Registry> = Arc::from(reg);
+    let gate = Arc::new(std::sync::Barrier::new(8));
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (reg, gate) = (Arc::clone(&reg), Arc::clone(&gate));
+            std::thread::spawn(move || {
+                gate.wait();
+                for _ in 0..20 {
+                    reg.stats().unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in calls {
+        c.join().unwrap();
+    }
     drop(reg);
     assert!(!dir.path().join("r.sqlite-wal").exists());
     let copy = tempfile::tempdir().unwrap();

@@ -10,8 +10,9 @@
 //! is created, used and dropped on a plain thread of ours; callers only
 //! block on a standard channel. Dropping the pool closes the job channel,
 //! each worker drops its connection on its own thread, and the drop waits
-//! for them: a SQLite connection closed this way checkpoints its
-//! write-ahead log into the registry file (a process that exits right
+//! for them, closing the connections one at a time: the last SQLite
+//! connection closed this way checkpoints its write-ahead log into the
+//! registry file (a process that exits right
 //! after would otherwise leave every recent record in the `-wal` file
 //! only, so a copy of the registry file alone would lack them).
 
@@ -59,15 +60,25 @@ impl<C: 'static> Workers<C> {
     {
         let (tx, rx) = mpsc::channel::<Job<C>>();
         let rx = Arc::new(Mutex::new(rx));
+        let closing = Arc::new(Mutex::new(()));
         let mut first = Some(first);
         let mut threads = Vec::with_capacity(n.max(1));
         for i in 0..n.max(1) {
             let rx = Arc::clone(&rx);
             let connector = Arc::clone(&connector);
+            let closing = Arc::clone(&closing);
             let conn = first.take();
             let spawned = std::thread::Builder::new()
                 .name(format!("hallmark-registry-{i}"))
-                .spawn(move || worker(conn, &rx, connector.as_ref()));
+                .spawn(move || {
+                    let conn = worker(conn, &rx, connector.as_ref());
+                    // One connection closes at a time. A SQLite connection
+                    // checkpoints the log and removes it only when it finds
+                    // itself the last one open; closing all at once, each
+                    // can see the others still open and none does it.
+                    let _one_at_a_time = closing.lock();
+                    drop(conn);
+                });
             match spawned {
                 Ok(t) => threads.push(t),
                 Err(e) => {
@@ -131,17 +142,18 @@ impl<C> Drop for Workers<C> {
     }
 }
 
+/// Run jobs until the pool is dropped; hands back the connection to close.
 fn worker<C: 'static>(
     mut conn: Option<C>,
     rx: &Mutex<Receiver<Job<C>>>,
     connector: &dyn Connector<C>,
-) {
+) -> Option<C> {
     loop {
         let job = {
-            let Ok(guard) = rx.lock() else { return };
+            let Ok(guard) = rx.lock() else { return conn };
             match guard.recv() {
                 Ok(job) => job,
-                Err(_) => return, // pool dropped
+                Err(_) => return conn, // pool dropped
             }
         };
         if let Some(c) = conn.as_mut() {
