@@ -18,6 +18,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
+mod common;
+
 use std::time::Instant;
 
 use hallmark::credentials::fingerprint::{Fingerprint, Hash256};
@@ -75,23 +77,6 @@ fn flip(h: &Hash256, rng: &mut Prng, rate: f64) -> Hash256 {
         }
     }
     o
-}
-
-fn pool_files(dir: &str, limit: usize) -> Vec<std::path::PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| matches!(x, "png" | "jpg" | "jpeg"))
-        })
-        .take(limit)
-        .map(|e| e.into_path())
-        .collect()
 }
 
 fn pool_hashes(files: &[std::path::PathBuf]) -> Vec<Hash256> {
@@ -253,7 +238,10 @@ fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let files = pool_files(&pool, 2_000);
+    let files = common::pool_images(&pool)
+        .into_iter()
+        .take(2_000)
+        .collect::<Vec<_>>();
     let template = template(&files);
     let hashes = pool_hashes(&files);
     eprintln!("{} pool fingerprints from {pool}", hashes.len());

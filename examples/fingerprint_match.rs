@@ -17,29 +17,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
-use std::path::PathBuf;
+mod common;
 
 use hallmark::credentials::fingerprint::{detail_correlation, grid_correlation, Fingerprint};
 use hallmark::watermark::attacks::Attack;
 use rayon::prelude::*;
-
-fn images(dir: &str) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| {
-                        matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg")
-                    })
-        })
-        .map(|e| e.into_path())
-        .collect()
-}
 
 /// (distance, luma correlation, detail correlation) of two fingerprints.
 fn compare(a: &Fingerprint, b: &Fingerprint) -> (u32, f64, f64) {
@@ -61,7 +43,7 @@ fn main() {
         }
     }
     let pool = pool.expect("POOL_DIR");
-    let all = images(&pool);
+    let all = common::pool_images(&pool);
     let step = (all.len() / (n_signed + n_signed / 10 + 1)).max(1);
     let fps: Vec<Option<Fingerprint>> = all
         .par_iter()

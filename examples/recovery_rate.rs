@@ -27,6 +27,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -93,24 +95,6 @@ fn psnr(a: &DynamicImage, b: &DynamicImage) -> Option<f64> {
 /// An attack applied to decoded pixels.
 type AttackFn = Box<dyn Fn(&DynamicImage) -> DynamicImage + Sync>;
 
-fn images(dir: &str) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| {
-                        matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg")
-                    })
-        })
-        .map(|e| e.into_path())
-        .collect()
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut n_signed, mut n_unrelated, mut jobs) = (200usize, 1_000usize, 2usize);
@@ -130,7 +114,7 @@ fn main() {
         .build_global()
         .unwrap();
     let pool = pool.expect("POOL_DIR");
-    let all = images(&pool);
+    let all = common::pool_images(&pool);
     let work = tempfile::tempdir().unwrap();
     let keys = keygen(&KeygenOptions {
         name: "bench".into(),
