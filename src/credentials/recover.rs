@@ -290,19 +290,21 @@ impl Resolver {
     pub fn recover_with(&self, image: &DynamicImage, found: Option<Found>) -> Result<Recovery> {
         let payload = found.map(|f| f.payload);
         let fp = Fingerprint::of(image);
-        // The watermark also tells how the copy was turned or mirrored:
-        // its fingerprint is compared undone as well, so a rotated or
-        // mirrored copy is confirmed like an upright one.
-        let upright = found
-            .and_then(|f| f.undo(image))
-            .map(|img| Fingerprint::of(&img));
         let mut candidates = Vec::new();
         let mut confirmed: Option<(Candidate, super::record::Record)> = None;
         if let Some(p) = payload {
-            for id in self
+            let ids = self
                 .registry
-                .by_binding(SOFT_BINDING_ALG, &p.to_be_bytes())?
-            {
+                .by_binding(SOFT_BINDING_ALG, &p.to_be_bytes())?;
+            // The watermark also tells how the copy was turned or mirrored:
+            // its fingerprint is compared undone as well, so a rotated or
+            // mirrored copy is confirmed like an upright one (only worked
+            // out when the payload has candidates to confirm).
+            let upright = found
+                .filter(|_| !ids.is_empty())
+                .and_then(|f| f.undo(image))
+                .map(|img| Fingerprint::of(&img));
+            for id in ids {
                 let Some(rec) = self.registry.get(&id)? else {
                     continue;
                 };
