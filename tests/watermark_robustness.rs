@@ -145,10 +145,14 @@ fn unmarked_images_are_not_detected() {
         imgs.push(attack.apply(&k, 0).unwrap());
     }
     imgs.push(Attack::Mirror.apply(&textured(480, 400, 77), 0).unwrap());
-    for img in &imgs {
-        let d = watermark::detect(img, &DetectOptions::default()).unwrap();
-        assert!(!d.detected, "{d:?}");
-        assert!(d.payload.is_none());
+    // With and without the first-stage screen (without it, every image
+    // gets the full search).
+    for opts in [DetectOptions::default(), exhaustive()] {
+        for img in &imgs {
+            let d = watermark::detect(img, &opts).unwrap();
+            assert!(!d.detected, "{d:?}");
+            assert!(d.payload.is_none());
+        }
     }
     // A different key does not see the default key's mark.
     let marked = watermark::embed(&imgs[2], 7, &EmbedOptions::default()).unwrap();
@@ -157,4 +161,63 @@ fn unmarked_images_are_not_detected() {
         ..DetectOptions::default()
     };
     assert!(!watermark::detect(&marked, &other).unwrap().detected);
+}
+
+/// The full search: no first-stage screen.
+fn exhaustive() -> DetectOptions {
+    DetectOptions {
+        screen: false,
+        ..DetectOptions::default()
+    }
+}
+
+/// The first-stage screen lets through every marked fixture that the full
+/// search reads, after every attack of both suites: it never costs a
+/// detection here (its miss rate on photos is in `wm_robustness --screen`).
+#[test]
+fn screen_never_turns_away_a_readable_mark() {
+    let images = [fixture("kodim23-crop.png"), textured(560, 420, 31)];
+    for (i, img) in images.iter().enumerate() {
+        let payload = 0x5C4E_E000_0000_0000 | i as u64;
+        let marked = watermark::embed(img, payload, &EmbedOptions::default()).unwrap();
+        let mut read = 0;
+        for attack in Attack::standard().into_iter().chain(Attack::hard()) {
+            let attacked = attack.apply(&marked, 3).unwrap();
+            let full = watermark::detect(&attacked, &exhaustive()).unwrap();
+            let score = watermark::screen::score(&attacked, watermark::DEFAULT_KEY).unwrap();
+            if full.payload == Some(payload) {
+                read += 1;
+                assert!(score.passes(), "image {i}, {}: {score:?}", attack.name());
+                // The screened detector finds what the full search finds.
+                let screened = watermark::detect(&attacked, &DetectOptions::default()).unwrap();
+                assert_eq!(screened.payload, Some(payload), "{}", attack.name());
+            }
+        }
+        // Most attacks leave the mark readable, so the assertion above ran.
+        assert!(read >= 25, "image {i}: only {read} attacks readable");
+    }
+}
+
+/// Unmarked content without a two-dimensional period stops at the screen.
+#[test]
+fn screen_turns_away_unmarked_images() {
+    let photo = fixture("kodim23-crop.png");
+    let mut rng = hallmark::watermark::prng::Prng::new(11, 12);
+    let noise = DynamicImage::ImageLuma8(image::GrayImage::from_fn(640, 480, |_, _| {
+        image::Luma([(rng.next_f64() * 255.0) as u8])
+    }));
+    for (name, img) in [
+        ("photo", photo.clone()),
+        ("mirrored photo", photo.fliph()),
+        (
+            "sheared photo",
+            Attack::Shear(0.15).apply(&photo, 0).unwrap(),
+        ),
+        ("noise", noise),
+    ] {
+        let s = watermark::screen::score(&img, watermark::DEFAULT_KEY).unwrap();
+        assert!(!s.passes(), "{name}: {s:?}");
+        let d = watermark::detect(&img, &DetectOptions::default()).unwrap();
+        assert_eq!(d.lattices_tried, 0, "{name}: {d:?}");
+    }
 }

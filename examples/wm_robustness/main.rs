@@ -8,7 +8,7 @@
 //! cargo run --example wm_robustness -- [--suite basic,hard,regen] [--min-side N]
 //!     [--max-side N] [--limit N] [--jobs J] [--taef2 DIR]
 //!     [--attacks PREFIX,...] [--photos] [--fp-only] [--fp-variants] [--upscale F]
-//!     [-v] PATH...
+//!     [--screen] [--screen-csv FILE] [-v] PATH...
 //! ```
 //!
 //! PATH: image files or folders, searched recursively. Suites: `basic` (the
@@ -18,11 +18,18 @@
 //! ONNX Runtime). `--attacks` keeps the attacks whose names start with one
 //! of the prefixes; `--photos` skips `nonphoto` folders of the pool.
 //! `--limit N` spreads N files evenly over the sorted list (after the side
-//! filters).
+//! filters). Unmarked images get the full search on every image (the
+//! strictest false-positive count), unless `--screen`: that measures the
+//! detector's first stage, with the screened detector (as shipped) on the
+//! unmarked images and the full search on the marked ones, and the report
+//! adds how many marked, attacked images the screen would have turned away
+//! (its miss rate, and the exact detections lost) and how many unmarked ones
+//! it lets through; `--screen-csv` also writes every score.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
 mod regen;
+mod screen;
 mod webp;
 
 use std::path::PathBuf;
@@ -65,6 +72,8 @@ struct Args {
     verbose: bool,
     only: Option<Vec<String>>,
     skip_nonphoto: bool,
+    screen: bool,
+    screen_csv: Option<PathBuf>,
 }
 
 fn parse() -> Args {
@@ -82,6 +91,8 @@ fn parse() -> Args {
         verbose: false,
         only: None,
         skip_nonphoto: false,
+        screen: false,
+        screen_csv: None,
     };
     let mut it = std::env::args().skip(1);
     fn num<T: std::str::FromStr>(v: Option<String>) -> Option<T> {
@@ -116,6 +127,11 @@ fn parse() -> Args {
                 )
             }
             "--photos" => a.skip_nonphoto = true,
+            "--screen" => a.screen = true,
+            "--screen-csv" => {
+                a.screen = true;
+                a.screen_csv = it.next().map(PathBuf::from);
+            }
             _ => a.paths.push(PathBuf::from(x)),
         }
     }
@@ -153,6 +169,8 @@ fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
 struct Outcome {
     exact: bool,
     p: f64,
+    /// The first-stage screen's score (with `--screen`).
+    screen: Option<screen::Score>,
 }
 
 struct Row {
@@ -161,6 +179,8 @@ struct Row {
     refused: Option<String>,
     false_positives: usize,
     unmarked_tested: usize,
+    /// Screen scores of the unmarked copies (with `--screen`).
+    unmarked_screen: Vec<screen::Score>,
     results: Vec<Outcome>,
 }
 
@@ -220,7 +240,23 @@ fn main() {
         .iter()
         .any(|b| matches!(b, Bench::Regen(_)))
         .then(|| regen::Taef2::load(&a.taef2));
-    let dopts = DetectOptions::default();
+    // Unmarked images: the screened detector with --screen (what ships:
+    // its false positives and its speed), else the full search on every
+    // image. Marked images: the full search with --screen (so the report
+    // can count the detections the screen would lose).
+    let uopts = DetectOptions {
+        screen: a.screen,
+        ..DetectOptions::default()
+    };
+    let dopts = DetectOptions {
+        screen: !a.screen,
+        ..DetectOptions::default()
+    };
+    let scored = |img: &DynamicImage| {
+        a.screen
+            .then(|| watermark::screen::score(img, dopts.key))
+            .flatten()
+    };
     let eopts = EmbedOptions::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.jobs)
@@ -239,6 +275,7 @@ fn main() {
                     refused: Some(why),
                     false_positives: 0,
                     unmarked_tested: 0,
+                    unmarked_screen: vec![],
                     results: vec![],
                 };
                 let img = match hallmark::media::decode_file(f, &Default::default()) {
@@ -249,12 +286,13 @@ fn main() {
                 let variants = unmarked_variants(&img, a.fp_variants);
                 let fps = variants
                     .iter()
-                    .filter(|v| watermark::detect(v, &dopts).is_ok_and(|d| d.detected))
+                    .filter(|v| watermark::detect(v, &uopts).is_ok_and(|d| d.detected))
                     .count();
                 let mut row = refused(String::new());
                 row.refused = None;
                 row.false_positives = fps;
                 row.unmarked_tested = variants.len();
+                row.unmarked_screen = variants.iter().filter_map(scored).collect();
                 if a.fp_only {
                     return row;
                 }
@@ -281,6 +319,7 @@ fn main() {
                         Outcome {
                             exact: d.payload == Some(payload),
                             p: d.p_value,
+                            screen: scored(&attacked),
                         }
                     })
                     .collect();
@@ -289,6 +328,10 @@ fn main() {
             .collect()
     });
     report(&rows, &suite, a.verbose);
+    if a.screen {
+        let names: Vec<String> = suite.iter().map(Bench::name).collect();
+        screen::report(&rows, &names, a.screen_csv.as_deref());
+    }
     println!("elapsed {:.1} s", t0.elapsed().as_secs_f64());
 }
 

@@ -59,6 +59,10 @@ pub struct DetectArgs {
     /// public key).
     #[arg(long, value_name = "FILE")]
     wm_key: Option<PathBuf>,
+    /// Skip the first-stage screen and run the full lattice search (slower
+    /// on unmarked images; see docs/watermark.md for what the screen costs).
+    #[arg(long)]
+    exhaustive: bool,
 }
 
 /// The key `--wm-key` names, or the public default.
@@ -126,6 +130,7 @@ fn embed(a: EmbedArgs) -> anyhow::Result<Outcome> {
 fn detect(a: DetectArgs) -> anyhow::Result<Outcome> {
     let opts = DetectOptions {
         key: key(a.wm_key.as_deref())?,
+        screen: !a.exhaustive,
         ..DetectOptions::default()
     };
     let limits = Limits::default();

@@ -281,7 +281,14 @@ impl Resolver {
 
     /// Recover the credentials of a decoded image (detects the watermark).
     pub fn recover_image(&self, image: &DynamicImage) -> Result<Recovery> {
-        let d = watermark::detect(image, &DetectOptions::default())?;
+        // One file, where every mark counts: the full search, unscreened.
+        let d = watermark::detect(
+            image,
+            &DetectOptions {
+                screen: false,
+                ..DetectOptions::default()
+            },
+        )?;
         self.recover_with(image, Found::of(&d))
     }
 

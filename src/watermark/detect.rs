@@ -11,6 +11,7 @@ use super::fft2::Fft2;
 use super::fold::fold;
 use super::pattern::{Coef, Layout, COEFS_PER_CHIP, R_HI, R_LO, TILE};
 use super::plane::{luma_downsampled, whiten};
+use super::screen;
 use super::stats::max_of_normals_sf;
 use super::sync::{self, Lattice};
 use super::{working_size, DetectOptions, Detection};
@@ -100,9 +101,14 @@ fn band(c: &Coef) -> usize {
     (((r - f64::from(R_LO)) / width).floor().max(0.0) as usize).min(BANDS - 1)
 }
 
-/// Orientation, offset and soft chips for one folded tile.
-fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
-    let n = TILE;
+/// The pilot's correlation peak over the orientations and cyclic offsets
+/// of a folded tile, in standard deviations of the correlation surface.
+pub(crate) fn pilot_z(tile: &[f32], layout: &Layout, fft: &Fft2) -> f64 {
+    best_orientation(tile, layout, fft).map_or(0.0, |c| c.0)
+}
+
+/// The orientation whose pilot correlation peaks highest.
+fn best_orientation(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Candidate> {
     let mut best: Option<Candidate> = None;
     let mut base = spectrum(tile, fft);
     phase_only(&mut base);
@@ -131,7 +137,13 @@ fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
             best = Some((z, f64::from(vmax), q, imax, spec, re));
         }
     }
-    let (z, vmax, q, imax, spec, re) = best?;
+    best
+}
+
+/// Orientation, offset and soft chips for one folded tile.
+fn synchronise(tile: &[f32], layout: &Layout, fft: &Fft2) -> Option<Sync> {
+    let n = TILE;
+    let (z, vmax, q, imax, spec, re) = best_orientation(tile, layout, fft)?;
     let (px, py) = (imax % n, imax / n);
     let at = |x: usize, y: usize| re[(y % n) * n + (x % n)];
     let ox = px as f64 + parabolic(at(px + n - 1, py), at(px, py), at(px + 1, py));
@@ -220,6 +232,9 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut result = Detection::absent();
     if w.min(h) < MIN_DETECT_SIDE {
+        return Ok(result);
+    }
+    if opts.screen && screen::score(img, opts.key).is_some_and(|s| !s.passes()) {
         return Ok(result);
     }
     let (ww, wh) = working_size(w, h);

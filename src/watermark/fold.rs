@@ -21,8 +21,10 @@ pub fn fold(p: &Plane, lat: &Lattice) -> Option<Vec<f32>> {
     let (ux, uy) = (t * by / det, -t * bx / det);
     let (vx, vy) = (-t * ay / det, t * ax / det);
     let n = TILE;
-    if *lat == Lattice::identity() {
-        return Some(fold_identity(p));
+    for m in [1, 2, 4] {
+        if *lat == Lattice::identity().scaled(1.0 / m as f64) {
+            return Some(fold_exact(p, m));
+        }
     }
     let mut acc = vec![0f32; n * n];
     let mut wt = vec![0f32; n * n];
@@ -82,16 +84,20 @@ pub fn fold(p: &Plane, lat: &Lattice) -> Option<Vec<f32>> {
     Some(out)
 }
 
-/// [`fold`] for the unchanged lattice: every pixel lands exactly on a tile
-/// sample, so no interpolation.
-fn fold_identity(p: &Plane) -> Vec<f32> {
-    let n = TILE;
-    let mut acc = vec![0f32; n * n];
-    let mut cnt = vec![0u32; n * n];
+/// [`fold`] for the unchanged lattice at `1/m` of its period (`m` divides
+/// TILE): every pixel lands exactly on a tile sample, so no interpolation.
+/// For `m > 1` the folded period is spread over the tile at every `m`-th
+/// sample, zeros between: its spectrum then holds the short period's
+/// coefficients at the same indices, repeated beyond them (the pilot and
+/// the payload sit below `TILE / (2 m)` for `m <= 2`).
+fn fold_exact(p: &Plane, m: usize) -> Vec<f32> {
+    let q = TILE / m;
+    let mut acc = vec![0f32; q * q];
+    let mut cnt = vec![0u32; q * q];
     for y in 0..p.h {
         let row = &p.data[y * p.w..(y + 1) * p.w];
-        let base = (y % n) * n;
-        for chunk in row.chunks(n) {
+        let base = (y % q) * q;
+        for chunk in row.chunks(q) {
             let a = &mut acc[base..base + chunk.len()];
             let c = &mut cnt[base..base + chunk.len()];
             for ((s, k), v) in a.iter_mut().zip(c.iter_mut()).zip(chunk) {
@@ -100,11 +106,16 @@ fn fold_identity(p: &Plane) -> Vec<f32> {
             }
         }
     }
-    let mut out: Vec<f32> = acc
-        .iter()
-        .zip(&cnt)
-        .map(|(a, k)| if *k > 0 { a / *k as f32 } else { 0.0 })
-        .collect();
+    let n = TILE;
+    let mut out = vec![0f32; n * n];
+    for j in 0..q {
+        for i in 0..q {
+            let k = cnt[j * q + i];
+            if k > 0 {
+                out[(m * j) * n + m * i] = acc[j * q + i] / k as f32;
+            }
+        }
+    }
     let mean = out.iter().sum::<f32>() / out.len() as f32;
     out.iter_mut().for_each(|v| *v -= mean);
     out
@@ -138,6 +149,33 @@ mod tests {
         let mean = tile.iter().sum::<f32>() / tile.len() as f32;
         for (a, b) in f.iter().zip(&tile) {
             assert!((a - (b - mean)).abs() < 1e-2);
+        }
+    }
+
+    /// At half the period the exact fold spreads the short tile over every
+    /// other sample; its spectrum holds the short tile's coefficients.
+    #[test]
+    fn folding_at_half_the_period_keeps_the_coefficients() {
+        let q = TILE / 2;
+        let short: Vec<f32> = (0..q * q).map(|i| ((i * 31) % 11) as f32 - 5.0).collect();
+        let (w, h) = (3 * q + 7, 2 * q + 9);
+        let mut p = Plane::zeros(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                p.data[y * w + x] = short[(y % q) * q + x % q];
+            }
+        }
+        let f = fold(&p, &Lattice::identity().scaled(0.5)).unwrap();
+        let mean = short.iter().sum::<f32>() / (4 * q * q) as f32;
+        for y in 0..TILE {
+            for x in 0..TILE {
+                let want = if x % 2 == 0 && y % 2 == 0 {
+                    short[(y / 2) * q + x / 2]
+                } else {
+                    0.0
+                };
+                assert!((f[y * TILE + x] - (want - mean)).abs() < 1e-3, "{x} {y}");
+            }
         }
     }
 }

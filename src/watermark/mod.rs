@@ -13,7 +13,12 @@
 //! the chips back as the detector will and re-weights the ones the image's
 //! own content works against (informed embedding, same energy).
 //!
-//! Detection resamples to the same working resolution, whitens the luma,
+//! Detection first screens the image ([`screen`]): on a luma plane of a
+//! quarter of the working area it looks for the mark's spectral comb over
+//! every scale and rotation, and for the pilot at the embedded geometry;
+//! an image showing neither (most unmarked images) is reported absent
+//! without the full search. The full search resamples to the working
+//! resolution, whitens the luma,
 //! estimates the tile lattice (scale, rotation) by matching the mark's
 //! known spectral comb over a log-polar grid and from autocorrelation peaks
 //! (after first trying the unchanged geometry), folds the image modulo the
@@ -24,11 +29,14 @@
 //!
 //! Files: [`key`] (secret keys), [`pattern`] (tile layout), [`coding`] (CRC, code, Viterbi),
 //! [`plane`] (luma, resampling, filters), [`mod@embed`] (mask, strength),
-//! [`sync`] (lattice from the autocorrelation), [`template`] (lattice by
-//! comb matching), [`fold`] (tile folding), [`mod@detect`] (correlation,
-//! decoding, p-value), [`stats`], [`attacks`] (for tests and benchmarks).
+//! [`screen`] (first stage), [`autocorr`] (whitened power spectrum and
+//! autocorrelation), [`sync`] (lattice from the autocorrelation),
+//! [`template`] (lattice by comb matching), [`fold`] (tile folding),
+//! [`mod@detect`] (correlation, decoding, p-value), [`stats`], [`attacks`]
+//! (for tests and benchmarks).
 
 pub mod attacks;
+pub mod autocorr;
 pub mod coding;
 pub mod detect;
 pub mod dwtdct;
@@ -39,6 +47,7 @@ pub mod key;
 pub mod pattern;
 pub mod plane;
 pub mod prng;
+pub mod screen;
 pub mod stats;
 pub mod sync;
 pub mod template;
@@ -83,6 +92,10 @@ pub struct DetectOptions {
     pub key: u64,
     /// Largest p-value reported as detected.
     pub threshold: f64,
+    /// Run the first-stage screen ([`screen`]), which turns away images
+    /// with no sign of a tiled mark before the full search. Off, every
+    /// image gets the full search (slower; for measuring the screen).
+    pub screen: bool,
 }
 
 impl Default for DetectOptions {
@@ -90,6 +103,7 @@ impl Default for DetectOptions {
         DetectOptions {
             key: DEFAULT_KEY,
             threshold: DEFAULT_THRESHOLD,
+            screen: true,
         }
     }
 }
@@ -122,7 +136,8 @@ pub struct Detection {
     pub bits_corrected: Option<usize>,
     /// Whether the decoded payload's CRC matched.
     pub crc_ok: bool,
-    /// Lattice hypotheses examined.
+    /// Lattice hypotheses examined (0 when the first-stage screen turned
+    /// the image away, or it was too small to examine).
     pub lattices_tried: usize,
 }
 

@@ -4,11 +4,9 @@
 //! whitened before the inverse transform so the periodic comb of the
 //! watermark stands out of the broadband image content.
 
-use rustfft::num_complex::Complex32;
-
-use super::fft2::{smooth_size, Fft2};
+use super::autocorr::{autocorrelate, Autocorr, LAG_MAX, LAG_MIN};
 use super::pattern::TILE;
-use super::plane::{box_mean, shrink, Plane};
+use super::plane::{shrink, Plane};
 use super::template;
 
 /// A tile lattice: image displacement (working pixels) of one tile along
@@ -84,52 +82,6 @@ fn norm(v: [f64; 2]) -> f64 {
     v[0].hypot(v[1])
 }
 
-/// Shortest and longest lag searched, working pixels (tile periods between
-/// about 0.35x and 2.6x of the embedded one).
-const LAG_MIN: f64 = 44.0;
-const LAG_MAX: f64 = 330.0;
-
-struct Autocorr {
-    a: Vec<f32>,
-    fw: usize,
-    fh: usize,
-}
-
-impl Autocorr {
-    fn at(&self, dx: i64, dy: i64) -> f32 {
-        let x = dx.rem_euclid(self.fw as i64) as usize;
-        let y = dy.rem_euclid(self.fh as i64) as usize;
-        self.a[y * self.fw + x]
-    }
-
-    /// The strongest sample within `r` of (x, y), refined to sub-pixel
-    /// precision by parabolic fits.
-    fn refine(&self, x: f64, y: f64, r: i64) -> ([f64; 2], f32) {
-        let (cx, cy) = (x.round() as i64, y.round() as i64);
-        let mut best = (cx, cy, f32::NEG_INFINITY);
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let v = self.at(cx + dx, cy + dy);
-                if v > best.2 {
-                    best = (cx + dx, cy + dy, v);
-                }
-            }
-        }
-        let (bx, by, c) = best;
-        let fit = |l: f32, r: f32| {
-            let den = l - 2.0 * c + r;
-            if den < 0.0 {
-                (0.5 * (l - r) / den).clamp(-0.5, 0.5) as f64
-            } else {
-                0.0
-            }
-        };
-        let ox = fit(self.at(bx - 1, by), self.at(bx + 1, by));
-        let oy = fit(self.at(bx, by - 1), self.at(bx, by + 1));
-        ([bx as f64 + ox, by as f64 + oy], c)
-    }
-}
-
 /// A lattice vector or its opposite (the same lattice), whichever points
 /// into the right half plane. Unlike a quarter turn, negation keeps the
 /// vector a lattice vector when the lattice is not square (an aspect-ratio
@@ -149,7 +101,7 @@ fn dot(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// Lagrange-Gauss reduction: the two shortest independent vectors of the
 /// lattice spanned by `a` and `b`. Folding needs the lattice's own axes;
 /// any other basis (e.g. an axis and a diagonal) folds a sheared tile.
-fn reduce(a: [f64; 2], b: [f64; 2]) -> ([f64; 2], [f64; 2]) {
+pub(crate) fn reduce(a: [f64; 2], b: [f64; 2]) -> ([f64; 2], [f64; 2]) {
     let (mut a, mut b) = (a, b);
     if dot(a, a) > dot(b, b) {
         std::mem::swap(&mut a, &mut b);
@@ -242,88 +194,17 @@ pub fn candidates(p: &Plane, max_auto: usize, max_comb: usize) -> Vec<Lattice> {
         return Vec::new();
     }
     let pad = lag_max.ceil() as usize + 2;
-    let (fw, fh) = (smooth_size(a.w + pad), smooth_size(a.h + pad));
-    let mean = a.data.iter().sum::<f32>() / a.data.len().max(1) as f32;
-    let mut buf = vec![Complex32::new(0.0, 0.0); fw * fh];
-    for y in 0..a.h {
-        for x in 0..a.w {
-            buf[y * fw + x].re = a.data[y * a.w + x] - mean;
-        }
-    }
-    let fft = Fft2::new(fw, fh);
-    fft.forward(&mut buf);
-    let power = Plane {
-        w: fw,
-        h: fh,
-        data: buf.iter().map(|c| c.norm_sqr()).collect(),
-    };
-    let smooth = box_mean(&power, 3);
-    let floor = smooth.data.iter().sum::<f32>() / smooth.data.len().max(1) as f32 * 1e-3 + 1e-20;
-    for y in 0..fh {
-        let fy = (y.min(fh - y)) as f32 / fh as f32;
-        for x in 0..fw {
-            let fx = (x.min(fw - x)) as f32 / fw as f32;
-            let i = y * fw + x;
-            let low = (fx * fx + fy * fy).sqrt() * df as f32 <= 0.02;
-            let v = if low {
-                0.0
-            } else {
-                power.data[i] / (smooth.data[i] + floor)
-            };
-            buf[i] = Complex32::new(v, 0.0);
-        }
-    }
+    let an = autocorrelate(&a, df, pad);
     let comb = template::candidates(
-        &template::spectrum(buf.iter().map(|c| c.re).collect(), fw, fh),
+        &template::spectrum(an.power, an.fw, an.fh),
         lag_min,
         lag_max,
         df,
         max_comb,
     );
-    fft.inverse(&mut buf);
-    let mut ac = Autocorr {
-        a: vec![0.0; fw * fh],
-        fw,
-        fh,
-    };
-    for y in 0..fh {
-        let dy = if y > fh / 2 { fh - y } else { y };
-        for x in 0..fw {
-            let dx = if x > fw / 2 { fw - x } else { x };
-            let overlap = (a.w.saturating_sub(dx) * a.h.saturating_sub(dy)).max(1) as f32;
-            ac.a[y * fw + x] = buf[y * fw + x].re / overlap;
-        }
-    }
-    // Local maxima over the half plane of lags.
-    let lm = lag_max.floor() as i64;
-    let mut peaks: Vec<(f32, i64, i64)> = Vec::new();
-    for dy in 0..=lm {
-        for dx in -lm..=lm {
-            let r = ((dx * dx + dy * dy) as f64).sqrt();
-            if r < lag_min || r > lag_max || (dy == 0 && dx < 0) {
-                continue;
-            }
-            let v = ac.at(dx, dy);
-            let is_max = (-1..=1)
-                .all(|ey| (-1..=1).all(|ex| (ex == 0 && ey == 0) || ac.at(dx + ex, dy + ey) < v));
-            if is_max {
-                peaks.push((v, dx, dy));
-            }
-        }
-    }
-    peaks.sort_by(|x, y| y.0.total_cmp(&x.0));
-    // Noise level of the autocorrelation over the searched lags.
-    let mut vals: Vec<f32> = Vec::new();
-    for dy in (0..=lm).step_by(3) {
-        for dx in (-lm..=lm).step_by(3) {
-            let r = ((dx * dx + dy * dy) as f64).sqrt();
-            if r >= lag_min && r <= lag_max {
-                vals.push(ac.at(dx, dy).abs());
-            }
-        }
-    }
-    vals.sort_by(f32::total_cmp);
-    let sigma = vals.get(vals.len() / 2).copied().unwrap_or(0.0) * 1.4826;
+    let ac = an.ac;
+    let peaks = ac.peaks(lag_min, lag_max);
+    let sigma = ac.sigma(lag_min, lag_max);
     let strong = |v: f32, of: f32| v >= 0.4 * of && v >= 3.0 * sigma;
     // Lattices from pairs of peaks: each of the strongest peaks is paired
     // with every other strong peak that is not collinear with it; the pair

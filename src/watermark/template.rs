@@ -13,9 +13,7 @@
 //! search of the direct sum on the raw spectrum then refines the best few
 //! to sub-bin precision.
 
-use rustfft::num_complex::Complex32;
-
-use super::fft2::{smooth_size, Fft2};
+use super::fft2::{real_xcorr, smooth_size};
 use super::pattern::annulus;
 use super::sync::Lattice;
 
@@ -41,48 +39,83 @@ pub struct Spectrum {
 
 impl Spectrum {
     fn bilinear(&self, x: f64, y: f64) -> f32 {
-        let (fw, fh) = (self.fw as i64, self.fh as i64);
-        let (x0, y0) = (x.floor(), y.floor());
-        let (ax, ay) = ((x - x0) as f32, (y - y0) as f32);
-        let (xi, yi) = (x0 as i64, y0 as i64);
-        // Coordinates lie within one period of zero: one conditional wrap.
-        let wrap = |v: i64, n: i64| {
-            if v < 0 {
-                v + n
-            } else if v >= n {
+        let (fw, fh) = (self.fw, self.fh);
+        // Coordinates lie within one period of zero: shifted by a period
+        // they are non-negative, so truncation is floor (no libm call), and
+        // two conditional subtractions wrap them.
+        let (xs, ys) = (x + fw as f64, y + fh as f64);
+        if !(xs >= 0.0 && ys >= 0.0) {
+            return 0.0;
+        }
+        let (xt, yt) = (xs as usize, ys as usize);
+        let (ax, ay) = ((xs - xt as f64) as f32, (ys - yt as f64) as f32);
+        let wrap = |v: usize, n: usize| {
+            let v = if v >= n { v - n } else { v };
+            if v >= n {
                 v - n
             } else {
                 v
             }
         };
-        let at = |dx: i64, dy: i64| {
-            let xx = wrap(xi + dx, fw) as usize;
-            let yy = wrap(yi + dy, fh) as usize;
-            self.data.get(yy * self.fw + xx).copied().unwrap_or(0.0)
+        let (x0, y0) = (wrap(xt, fw), wrap(yt, fh));
+        let x1 = if x0 + 1 == fw { 0 } else { x0 + 1 };
+        let y1 = if y0 + 1 == fh { 0 } else { y0 + 1 };
+        let (Some(r0), Some(r1)) = (
+            self.data.get(y0 * fw..(y0 + 1) * fw),
+            self.data.get(y1 * fw..(y1 + 1) * fw),
+        ) else {
+            return 0.0;
         };
-        let top = at(0, 0) + (at(1, 0) - at(0, 0)) * ax;
-        let bot = at(0, 1) + (at(1, 1) - at(0, 1)) * ax;
+        let (Some(&a), Some(&b), Some(&c), Some(&d)) =
+            (r0.get(x0), r0.get(x1), r1.get(x0), r1.get(x1))
+        else {
+            return 0.0;
+        };
+        let top = a + (b - a) * ax;
+        let bot = c + (d - c) * ax;
         top + (bot - top) * ay
     }
 
     /// Running maximum over a (2r+1)^2 square (with wrap-around).
     fn dilated(&self, r: usize) -> Spectrum {
         let (w, h) = (self.fw, self.fh);
+        // Column index d - r away from x, wrapped (r is far below w).
+        let wrapped = |x: usize, d: usize, n: usize| {
+            let i = x + d;
+            if i < r {
+                i + n - r
+            } else if i - r >= n {
+                i - r - n
+            } else {
+                i - r
+            }
+        };
         let mut tmp = vec![0f32; w * h];
         for y in 0..h {
             let row = &self.data[y * w..(y + 1) * w];
-            for x in 0..w {
-                let mut m = f32::NEG_INFINITY;
-                for d in 0..=2 * r {
-                    m = m.max(row[(x + w + d - r) % w]);
+            let dst = &mut tmp[y * w..(y + 1) * w];
+            dst.copy_from_slice(row);
+            for d in (0..=2 * r).filter(|&d| d != r) {
+                if w > 2 * r {
+                    // Interior: a shifted slice; the edges wrap.
+                    let (lo, hi) = (r, w - r);
+                    for (o, s) in dst[lo..hi].iter_mut().zip(&row[lo + d - r..hi + d - r]) {
+                        *o = o.max(*s);
+                    }
+                    for x in (0..lo).chain(hi..w) {
+                        dst[x] = dst[x].max(row[wrapped(x, d, w)]);
+                    }
+                } else {
+                    for x in 0..w {
+                        dst[x] = dst[x].max(row[(x + w * 2 + d - r) % w]);
+                    }
                 }
-                tmp[y * w + x] = m;
             }
         }
         let mut out = vec![0f32; w * h];
         for y in 0..h {
             for d in 0..=2 * r {
-                let src = &tmp[((y + h + d - r) % h) * w..][..w];
+                let src = &tmp[((y + h * 2 + d - r) % h) * w..][..w];
                 let dst = &mut out[y * w..(y + 1) * w];
                 if d == 0 {
                     dst.copy_from_slice(src);
@@ -175,14 +208,7 @@ pub fn candidates(
     if !(p_min > 0.0 && p_max > p_min) || spec.fw < 8 || spec.fh < 8 {
         return Vec::new();
     }
-    let all: Vec<(f64, f64)> = annulus()
-        .into_iter()
-        .map(|(x, y)| (f64::from(x), f64::from(y)))
-        .collect();
-    let (k_lo, k_hi) = all.iter().fold((f64::MAX, 0.0f64), |(lo, hi), (x, y)| {
-        let r = x.hypot(*y);
-        (lo.min(r), hi.max(r))
-    });
+    let (all, k_lo, k_hi) = comb();
     let seeds = log_polar_peaks(spec, &all, k_lo, k_hi, p_min, p_max, REFINED);
     let full = stats(spec, &all);
     let n_bins = spec.fw.max(spec.fh) as f64;
@@ -212,6 +238,43 @@ pub fn candidates(
     refined.sort_by(|a, b| b.0.total_cmp(&a.0));
     refined.truncate(max);
     refined
+}
+
+/// The comb's points (cycles per tile, half plane) and their smallest and
+/// largest radius.
+fn comb() -> (Vec<(f64, f64)>, f64, f64) {
+    let all: Vec<(f64, f64)> = annulus()
+        .into_iter()
+        .map(|(x, y)| (f64::from(x), f64::from(y)))
+        .collect();
+    let (k_lo, k_hi) = all.iter().fold((f64::MAX, 0.0f64), |(lo, hi), (x, y)| {
+        let r = x.hypot(*y);
+        (lo.min(r), hi.max(r))
+    });
+    (all, k_lo, k_hi)
+}
+
+/// The strongest evidence of the comb over square lattices with period
+/// between `p_min` and `p_max` plane pixels, as a z-score: the best `seeds`
+/// hypotheses of the coarse log-polar search, each refined by a short
+/// pattern search (to a step of a quarter bin at the comb's edge). The
+/// comb is symmetric under quarter turns and mirrors, so this covers every
+/// similarity map and its mirror image; for an affine map it sees part of
+/// the comb. The first-stage screen's statistic.
+pub fn best_z(spec: &Spectrum, p_min: f64, p_max: f64, seeds: usize) -> f64 {
+    if !(p_min > 0.0 && p_max > p_min) || spec.fw < 8 || spec.fh < 8 {
+        return f64::NEG_INFINITY;
+    }
+    let (all, k_lo, k_hi) = comb();
+    let m = stats(spec, &all);
+    let n_bins = spec.fw.max(spec.fh) as f64;
+    log_polar_peaks(spec, &all, k_lo, k_hi, p_min, p_max, seeds)
+        .into_iter()
+        .map(|h| {
+            let r_max = k_hi * n_bins / h.p;
+            refine(&m, spec, h, LP_DRHO, 1.0 / (4.0 * r_max)).0
+        })
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// Affine hypotheses kept per search.
@@ -320,14 +383,14 @@ fn log_polar_peaks(
     let (na, nrp) = (LP_ANGLES, smooth_size(nr + extent));
     let dphi = std::f64::consts::FRAC_PI_2 / na as f64;
     // Rows: angle; columns: log radius.
-    let mut lp = vec![Complex32::new(0.0, 0.0); na * nrp];
+    let mut lp = vec![0f32; na * nrp];
     let (fw, fh) = (spec.fw as f64, spec.fh as f64);
     let mut sum = 0f64;
     let mut cnt = 0usize;
+    let radii: Vec<f64> = (0..nr).map(|i| f_lo * (i as f64 * LP_DRHO).exp()).collect();
     for j in 0..na {
         let (sn, cs) = (j as f64 * dphi).sin_cos();
-        for i in 0..nr {
-            let f = f_lo * (i as f64 * LP_DRHO).exp();
+        for (i, &f) in radii.iter().enumerate() {
             let (fx, fy) = (f * cs, f * sn);
             let mut v = 0f32;
             // The comb repeats every quarter turn, the spectrum every half.
@@ -336,7 +399,7 @@ fn log_polar_peaks(
                     v += dil.bilinear(gx * fw, gy * fh);
                 }
             }
-            lp[j * nrp + i].re = v;
+            lp[j * nrp + i] = v;
             sum += f64::from(v);
             cnt += 1;
         }
@@ -344,11 +407,11 @@ fn log_polar_peaks(
     let mean = (sum / cnt.max(1) as f64) as f32;
     for j in 0..na {
         for c in &mut lp[j * nrp..j * nrp + nr] {
-            c.re -= mean;
+            *c -= mean;
         }
     }
     // The comb on the same grid, at period k_lo / f_lo = p_max.
-    let mut tpl = vec![Complex32::new(0.0, 0.0); na * nrp];
+    let mut tpl = vec![0f32; na * nrp];
     for &(kx, ky) in points {
         // Fold each point into the first quadrant (quarter-turn symmetry).
         let mut a = ky.atan2(kx).rem_euclid(std::f64::consts::FRAC_PI_2);
@@ -367,19 +430,13 @@ fn log_polar_peaks(
             (1, 1, ar * au),
         ] {
             let (ii, jj) = ((i0 + di) % nrp, (j0 + dj) % na);
-            tpl[jj * nrp + ii].re += w;
+            tpl[jj * nrp + ii] += w;
         }
     }
-    let fft = Fft2::new(nrp, na);
-    fft.forward(&mut lp);
-    fft.forward(&mut tpl);
-    for (a, b) in lp.iter_mut().zip(&tpl) {
-        *a *= b.conj();
-    }
-    fft.inverse(&mut lp);
+    let lp = real_xcorr(&lp, &tpl, nrp, na);
     // Shift t (columns) means period p_max * exp(-t * LP_DRHO).
     let t_max = ((p_max / p_min).ln() / LP_DRHO).floor() as usize;
-    let at = |j: usize, t: usize| lp[(j % na) * nrp + t].re;
+    let at = |j: usize, t: usize| lp[(j % na) * nrp + t];
     let mut peaks: Vec<(f32, usize, usize)> = Vec::new();
     for j in 0..na {
         for t in 0..=t_max.min(nrp - 1) {
