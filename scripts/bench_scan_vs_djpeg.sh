@@ -6,10 +6,13 @@
 #   bash scripts/bench_scan_vs_djpeg.sh [N] [SRC_DIR]
 #
 # Makes N (default 6) JPEGs (q90) at 1920x1080 and at 4000x3000 (12 MP)
-# from the first N photos of SRC_DIR (default ../shared/data/cls/real,
-# resampled with Pillow) in $TMPDIR/hallmark-scan-vs-djpeg (kept for later
-# runs, never committed), then prints per set: user+system CPU seconds of
-# djpeg over all files, of the scan over the same files, and their ratio.
+# in $TMPDIR/hallmark-scan-vs-djpeg (kept for later runs, never committed):
+# each a mosaic of photos of SRC_DIR (default ../shared/data/cls/real) at
+# their own resolution, side by side without resampling (the pool holds
+# crops smaller than these sizes, and an upscaled photo carries the
+# resampler's periodic trace, which no camera photo has), assembled with
+# Pillow. Then prints per set: user+system CPU seconds of djpeg over all
+# files, of the scan over the same files, and their ratio.
 # Uses $CARGO_TARGET_DIR/debug/hallmark (default target/; run `cargo build
 # --bin hallmark` first).
 set -euo pipefail
@@ -28,15 +31,26 @@ files = sorted(os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs
                if f.lower().endswith((".jpg", ".jpeg", ".png")) and "nonphoto" not in d)
 if not files:
     sys.exit(f"no photos under {src}")
-for name, size in (("1080p", (1920, 1080)), ("12mp", (4000, 3000))):
+k = 0
+for name, (w, h) in (("1080p", (1920, 1080)), ("12mp", (4000, 3000))):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     if len(os.listdir(d)) >= n:
         continue
-    for i, f in enumerate(files[:: max(1, len(files) // n)][:n]):
-        im = Image.open(f).convert("RGB")
-        w, h = size if im.width >= im.height else size[::-1]
-        im.resize((w, h), Image.BICUBIC).save(os.path.join(d, f"{i:03d}.jpg"), quality=90)
+    for i in range(n):
+        canvas = Image.new("RGB", (w, h))
+        y = 0
+        while y < h:
+            x, row_h = 0, 0
+            while x < w:
+                im = Image.open(files[k % len(files)]).convert("RGB")
+                k += 7
+                tile = im.crop((0, 0, min(im.width, w - x), min(im.height, h - y)))
+                canvas.paste(tile, (x, y))
+                x += tile.width
+                row_h = max(row_h, tile.height)
+            y += row_h
+        canvas.save(os.path.join(d, f"{i:03d}.jpg"), quality=90)
 PY
 cpu() { # CPU seconds (user+sys) of the command, its children included
   /usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'

@@ -188,6 +188,7 @@ fn screen_never_turns_away_a_readable_mark() {
             if full.payload == Some(payload) {
                 read += 1;
                 assert!(score.passes(), "image {i}, {}: {score:?}", attack.name());
+                assert!(watermark::screen::passes(&attacked, watermark::DEFAULT_KEY));
                 // The screened detector finds what the full search finds.
                 let screened = watermark::detect(&attacked, &DetectOptions::default()).unwrap();
                 assert_eq!(screened.payload, Some(payload), "{}", attack.name());
@@ -217,6 +218,10 @@ fn screen_turns_away_unmarked_images() {
     ] {
         let s = watermark::screen::score(&img, watermark::DEFAULT_KEY).unwrap();
         assert!(!s.passes(), "{name}: {s:?}");
+        assert!(
+            !watermark::screen::passes(&img, watermark::DEFAULT_KEY),
+            "{name}"
+        );
         let d = watermark::detect(&img, &DetectOptions::default()).unwrap();
         assert_eq!(d.lattices_tried, 0, "{name}: {d:?}");
     }

@@ -234,7 +234,7 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     if w.min(h) < MIN_DETECT_SIDE {
         return Ok(result);
     }
-    if opts.screen && screen::score(img, opts.key).is_some_and(|s| !s.passes()) {
+    if opts.screen && !screen::passes(img, opts.key) {
         return Ok(result);
     }
     let (ww, wh) = working_size(w, h);

@@ -62,32 +62,9 @@ impl Fft2 {
 /// About a third of the work of the complex transform.
 pub fn real_power(data: &[f32], w: usize, h: usize, fw: usize, fh: usize) -> Vec<f32> {
     let mut out = vec![0f32; fw * fh];
-    if w == 0 || h == 0 || fw < w || fh < h || data.len() < w * h {
+    let Some(cols) = real_half_spectrum(data, w, h, fw, fh) else {
         return out;
-    }
-    let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(fw);
-    let half = fw / 2 + 1;
-    let mut row = r2c.make_input_vec();
-    let mut spec = r2c.make_output_vec();
-    let mut scratch = r2c.make_scratch_vec();
-    // Column x of the half spectrum at cols[x * fh..(x + 1) * fh].
-    let mut cols = vec![Complex32::new(0.0, 0.0); half * fh];
-    for (y, src) in data.chunks_exact(w).take(h).enumerate() {
-        row[..w].copy_from_slice(src);
-        row[w..].iter_mut().for_each(|v| *v = 0.0);
-        if r2c
-            .process_with_scratch(&mut row, &mut spec, &mut scratch)
-            .is_err()
-        {
-            return out;
-        }
-        for (x, c) in spec.iter().enumerate() {
-            cols[x * fh + y] = *c;
-        }
-    }
-    FftPlanner::<f32>::new()
-        .plan_fft_forward(fh)
-        .process(&mut cols);
+    };
     for (x, col) in cols.chunks_exact(fh).enumerate() {
         let mx = (fw - x) % fw;
         for (y, c) in col.iter().enumerate() {
@@ -100,25 +77,37 @@ pub fn real_power(data: &[f32], w: usize, h: usize, fw: usize, fh: usize) -> Vec
 }
 
 /// The non-negative half of the 2-D spectrum of the real `w` x `h` array
-/// `data` (no padding), column-major: column `x` (of `w / 2 + 1`) at
-/// `[x * h..(x + 1) * h]`.
-fn real_half_spectrum(data: &[f32], w: usize, h: usize) -> Option<Vec<Complex32>> {
-    let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(w);
-    let half = w / 2 + 1;
+/// `data` zero-padded to `fw` x `fh`, column-major: column `x` (of
+/// `fw / 2 + 1`) at `[x * fh..(x + 1) * fh]`. Padding rows transform to
+/// zero, so only the `h` data rows are transformed. `None` for sizes that
+/// do not fit.
+fn real_half_spectrum(
+    data: &[f32],
+    w: usize,
+    h: usize,
+    fw: usize,
+    fh: usize,
+) -> Option<Vec<Complex32>> {
+    if w == 0 || h == 0 || fw < w || fh < h || data.len() < w * h {
+        return None;
+    }
+    let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(fw);
+    let half = fw / 2 + 1;
     let mut row = r2c.make_input_vec();
     let mut spec = r2c.make_output_vec();
     let mut scratch = r2c.make_scratch_vec();
-    let mut cols = vec![Complex32::new(0.0, 0.0); half * h];
+    let mut cols = vec![Complex32::new(0.0, 0.0); half * fh];
     for (y, src) in data.chunks_exact(w).take(h).enumerate() {
-        row.copy_from_slice(src);
+        row[..w].copy_from_slice(src);
+        row[w..].iter_mut().for_each(|v| *v = 0.0);
         r2c.process_with_scratch(&mut row, &mut spec, &mut scratch)
             .ok()?;
         for (x, c) in spec.iter().enumerate() {
-            cols[x * h + y] = *c;
+            cols[x * fh + y] = *c;
         }
     }
     FftPlanner::<f32>::new()
-        .plan_fft_forward(h)
+        .plan_fft_forward(fh)
         .process(&mut cols);
     Some(cols)
 }
@@ -128,11 +117,10 @@ fn real_half_spectrum(data: &[f32], w: usize, h: usize) -> Option<Vec<Complex32>
 /// real-input FFTs (half the work of complex ones).
 pub fn real_xcorr(a: &[f32], b: &[f32], w: usize, h: usize) -> Vec<f32> {
     let mut out = vec![0f32; w * h];
-    if w == 0 || h == 0 || a.len() < w * h || b.len() < w * h {
-        return out;
-    }
-    let (Some(mut fa), Some(fb)) = (real_half_spectrum(a, w, h), real_half_spectrum(b, w, h))
-    else {
+    let (Some(mut fa), Some(fb)) = (
+        real_half_spectrum(a, w, h, w, h),
+        real_half_spectrum(b, w, h, w, h),
+    ) else {
         return out;
     };
     for (x, y) in fa.iter_mut().zip(&fb) {

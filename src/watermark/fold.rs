@@ -125,17 +125,22 @@ fn fold_exact(p: &Plane, m: usize) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn folding_a_periodic_plane_recovers_its_tile() {
-        let n = TILE;
-        let tile: Vec<f32> = (0..n * n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
-        let (w, h) = (3 * n + 17, 2 * n + 5);
+    /// A `w` x `h` plane repeating the `n` x `n` tile.
+    fn periodic(tile: &[f32], n: usize, w: usize, h: usize) -> Plane {
         let mut p = Plane::zeros(w, h);
         for y in 0..h {
             for x in 0..w {
                 p.data[y * w + x] = tile[(y % n) * n + x % n];
             }
         }
+        p
+    }
+
+    #[test]
+    fn folding_a_periodic_plane_recovers_its_tile() {
+        let n = TILE;
+        let tile: Vec<f32> = (0..n * n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+        let p = periodic(&tile, n, 3 * n + 17, 2 * n + 5);
         let f = fold(&p, &Lattice::identity()).unwrap();
         // The exact fast path agrees with the interpolating one.
         let near = Lattice {
@@ -158,13 +163,7 @@ mod tests {
     fn folding_at_half_the_period_keeps_the_coefficients() {
         let q = TILE / 2;
         let short: Vec<f32> = (0..q * q).map(|i| ((i * 31) % 11) as f32 - 5.0).collect();
-        let (w, h) = (3 * q + 7, 2 * q + 9);
-        let mut p = Plane::zeros(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                p.data[y * w + x] = short[(y % q) * q + x % q];
-            }
-        }
+        let p = periodic(&short, q, 3 * q + 7, 2 * q + 9);
         let f = fold(&p, &Lattice::identity().scaled(0.5)).unwrap();
         let mean = short.iter().sum::<f32>() / (4 * q * q) as f32;
         for y in 0..TILE {

@@ -21,7 +21,7 @@ use super::template;
 use super::working_size;
 
 /// Coarse comb hypotheses refined.
-const SEEDS: usize = 4;
+const SEEDS: usize = 8;
 
 /// Comb z-score below which an image is turned away without the full
 /// search (unless its pilot passes).
@@ -56,10 +56,24 @@ fn plane(img: &DynamicImage) -> (Plane, f64) {
     (whiten(&luma_downsampled(img, ww / d, wh / d)), d as f64)
 }
 
-/// Score `img` for the mark of `key` (see the module documentation), or
-/// `None` for an image too small to screen (under two tile periods at the
-/// smallest scale searched): those get the full search.
+/// Score `img` for the mark of `key` (see the module documentation): both
+/// statistics in full, for measuring the screen. `None` for an image too
+/// small to screen (under two tile periods at the smallest scale
+/// searched): those get the full search.
 pub fn score(img: &DynamicImage, key: u64) -> Option<Score> {
+    evaluate(img, key, false)
+}
+
+/// Whether `img` goes on to the full search for the mark of `key`: the
+/// decision of [`score`], reached with less work (the pilot first, and
+/// the comb search stops at the first hypothesis over the threshold).
+pub fn passes(img: &DynamicImage, key: u64) -> bool {
+    evaluate(img, key, true).is_none_or(|s| s.passes())
+}
+
+/// The statistics; with `early`, stop as soon as the image passes (the
+/// statistics not computed are then left at 0).
+fn evaluate(img: &DynamicImage, key: u64, early: bool) -> Option<Score> {
     let (p, df) = plane(img);
     let lag_max = (LAG_MAX / df).min(0.7 * p.w.min(p.h) as f64);
     let lag_min = LAG_MIN / df;
@@ -76,15 +90,16 @@ pub fn score(img: &DynamicImage, key: u64) -> Option<Score> {
     } else {
         &[1.0, 2.0, 0.5]
     };
-    let pilot = periods
-        .iter()
-        .filter_map(|&k| fold(&p, &id.scaled(k)))
-        .map(|t| pilot_z(&t, &layout, &fft))
-        .fold(0.0, f64::max);
+    let mut score = Score::default();
+    for t in periods.iter().filter_map(|&k| fold(&p, &id.scaled(k))) {
+        score.pilot = score.pilot.max(pilot_z(&t, &layout, &fft));
+        if early && score.passes() {
+            return Some(score);
+        }
+    }
     let (power, fw, fh) = whitened_power(&p, df, lag_max.ceil() as usize + 2);
     let spec = template::spectrum(power, fw, fh);
-    Some(Score {
-        comb: template::best_z(&spec, lag_min, lag_max, SEEDS).max(0.0),
-        pilot,
-    })
+    let enough = if early { THRESHOLD } else { f64::INFINITY };
+    score.comb = template::best_z(&spec, lag_min, lag_max, SEEDS, enough).max(0.0);
+    Some(score)
 }

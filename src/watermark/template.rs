@@ -261,20 +261,24 @@ fn comb() -> (Vec<(f64, f64)>, f64, f64) {
 /// comb is symmetric under quarter turns and mirrors, so this covers every
 /// similarity map and its mirror image; for an affine map it sees part of
 /// the comb. The first-stage screen's statistic.
-pub fn best_z(spec: &Spectrum, p_min: f64, p_max: f64, seeds: usize) -> f64 {
+/// The search stops early once a hypothesis reaches `enough` (pass
+/// `f64::INFINITY` for the true maximum).
+pub fn best_z(spec: &Spectrum, p_min: f64, p_max: f64, seeds: usize, enough: f64) -> f64 {
     if !(p_min > 0.0 && p_max > p_min) || spec.fw < 8 || spec.fh < 8 {
         return f64::NEG_INFINITY;
     }
     let (all, k_lo, k_hi) = comb();
     let m = stats(spec, &all);
     let n_bins = spec.fw.max(spec.fh) as f64;
-    log_polar_peaks(spec, &all, k_lo, k_hi, p_min, p_max, seeds)
-        .into_iter()
-        .map(|h| {
-            let r_max = k_hi * n_bins / h.p;
-            refine(&m, spec, h, LP_DRHO, 1.0 / (4.0 * r_max)).0
-        })
-        .fold(f64::NEG_INFINITY, f64::max)
+    let mut best = f64::NEG_INFINITY;
+    for h in log_polar_peaks(spec, &all, k_lo, k_hi, p_min, p_max, seeds) {
+        let r_max = k_hi * n_bins / h.p;
+        best = best.max(refine(&m, spec, h, LP_DRHO, 1.0 / (4.0 * r_max)).0);
+        if best >= enough {
+            break;
+        }
+    }
+    best
 }
 
 /// Affine hypotheses kept per search.
