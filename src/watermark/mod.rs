@@ -13,8 +13,8 @@
 //! the chips back as the detector will and re-weights the ones the image's
 //! own content works against (informed embedding, same energy).
 //!
-//! Detection first screens the image ([`screen`]): on a luma plane of a
-//! quarter of the working area it looks for the mark's spectral comb over
+//! Detection first screens the image ([`screen`]): on a luma plane of at
+//! most the working area (a quarter of it for larger images) it looks for the mark's spectral comb over
 //! every scale and rotation, and for the pilot at the embedded geometry;
 //! an image showing neither (most unmarked images) is reported absent
 //! without the full search. The full search resamples to the working
