@@ -1,11 +1,11 @@
 //! Speed benchmark for hallmark's watermark: embed and detect on synthetic
 //! textured images of 1920x1080 and 12 MP (and optionally 50 MP), single
 //! thread, best and median of several runs. With `--photos DIR`, also the
-//! unmarked-image detect time on real photos: every photo under DIR at
-//! least 1920x1080 (and, separately, 4000x3000) is centre-cropped to that
-//! size and detected once, with the first-stage screen (as shipped) and
-//! without it; the table gives the mean and median, and how many photos the
-//! screen let through to the full search.
+//! unmarked-image detect time on real photos: up to `--limit` photos under
+//! DIR (short side at least 512 px, at their own size; `nonphoto` folders
+//! skipped), each detected once with the first-stage screen (as shipped)
+//! and once without it; the table gives the mean and median, and how many
+//! photos the screen let through to the full search.
 //!
 //! `cargo run --example bench_watermark [-- --runs N --big --photos DIR --limit N]`
 
@@ -59,15 +59,9 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, f64, T) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let runs = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(5);
     let mut sizes = vec![(1920u32, 1080u32, "1920x1080"), (4000, 3000, "12 MP")];
-    if args.iter().any(|a| a == "--big") {
+    if std::env::args().any(|a| a == "--big") {
         sizes.push((8660, 5774, "50 MP"));
     }
     rayon::ThreadPoolBuilder::new()

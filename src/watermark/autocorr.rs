@@ -1,8 +1,9 @@
 //! The autocorrelation of a whitened luma plane, whitened once more in the
 //! frequency domain (each power sample divided by its neighbourhood's mean)
 //! so the periodic comb of a tiled watermark stands out of broadband image
-//! content as peaks at the tile lattice's vectors. Shared by the lattice
-//! search ([`super::sync`]) and the first-stage screen ([`super::screen`]).
+//! content as peaks at the tile lattice's vectors. The lattice search
+//! ([`super::sync`]) uses both; the first-stage screen ([`super::screen`])
+//! uses the whitened spectrum, and the same plane size and period range.
 
 use rustfft::num_complex::Complex32;
 
@@ -14,6 +15,26 @@ use super::plane::{box_mean, Plane};
 pub const LAG_MIN: f64 = 44.0;
 /// See [`LAG_MIN`].
 pub const LAG_MAX: f64 = 330.0;
+
+/// Working pixels per sample of the plane searched for a `w` x `h` working
+/// plane: halved from a short side of 520 pixels (the mark's highest
+/// frequency stays under the halved plane's Nyquist limit).
+pub fn halving(w: usize, h: usize) -> usize {
+    if w.min(h) >= 520 {
+        2
+    } else {
+        1
+    }
+}
+
+/// The shortest and longest period searched (in samples) on a `w` x `h`
+/// plane of `df` working pixels per sample: [`LAG_MIN`] to [`LAG_MAX`],
+/// capped at 0.7 of the short side; `None` when that leaves no range.
+pub fn lag_range(w: usize, h: usize, df: f64) -> Option<(f64, f64)> {
+    let lag_max = (LAG_MAX / df).min(0.7 * w.min(h) as f64);
+    let lag_min = LAG_MIN / df;
+    (lag_max > lag_min + 2.0).then_some((lag_min, lag_max))
+}
 
 /// Autocorrelation samples over a `fw` x `fh` grid of cyclic lags,
 /// normalised by the overlap of the plane with its shifted copy.
@@ -148,9 +169,8 @@ pub fn whitened_power(a: &Plane, df: f64, pad: usize) -> (Vec<f32>, usize, usize
 }
 
 /// The autocorrelation of `a` for lags up to `pad` (zero padding of at
-/// least `pad` keeps longer cyclic lags from wrapping onto them; 0 pads
-/// only to the next FFT-friendly size): the inverse transform of
-/// [`whitened_power`].
+/// least `pad` keeps longer cyclic lags from wrapping onto them): the
+/// inverse transform of [`whitened_power`].
 pub fn autocorrelate(a: &Plane, df: f64, pad: usize) -> Analysis {
     let (white, fw, fh) = whitened_power(a, df, pad);
     let mut buf: Vec<Complex32> = white.iter().map(|&v| Complex32::new(v, 0.0)).collect();
@@ -164,12 +184,7 @@ pub fn autocorrelate(a: &Plane, df: f64, pad: usize) -> Analysis {
         let dy = if y > fh / 2 { fh - y } else { y };
         for x in 0..fw {
             let dx = if x > fw / 2 { fw - x } else { x };
-            let overlap = if pad == 0 {
-                // Cyclic lags: every sample has a partner.
-                (a.w * a.h).max(1) as f32
-            } else {
-                (a.w.saturating_sub(dx) * a.h.saturating_sub(dy)).max(1) as f32
-            };
+            let overlap = (a.w.saturating_sub(dx) * a.h.saturating_sub(dy)).max(1) as f32;
             ac.a[y * fw + x] = buf[y * fw + x].re / overlap;
         }
     }

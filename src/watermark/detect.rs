@@ -234,13 +234,13 @@ pub fn detect(img: &DynamicImage, opts: &DetectOptions) -> Result<Detection> {
     if w.min(h) < MIN_DETECT_SIDE {
         return Ok(result);
     }
-    if opts.screen && !screen::passes(img, opts.key) {
+    let layout = Layout::new(opts.key);
+    let fft = Fft2::new(TILE, TILE);
+    if opts.screen && !screen::passes(img, &layout, &fft) {
         return Ok(result);
     }
     let (ww, wh) = working_size(w, h);
     let white = whiten(&luma_downsampled(img, ww, wh));
-    let layout = Layout::new(opts.key);
-    let fft = Fft2::new(TILE, TILE);
     let id = Lattice::identity();
     let mut lattices = vec![id, id.scaled(2.0), id.scaled(0.5)];
     let mut searched = false;

@@ -14,10 +14,10 @@
 //! own content works against (informed embedding, same energy).
 //!
 //! Detection first screens the image ([`screen`]): on a luma plane of at
-//! most the working area (a quarter of it for larger images) it looks for the mark's spectral comb over
-//! every scale and rotation, and for the pilot at the embedded geometry;
-//! an image showing neither (most unmarked images) is reported absent
-//! without the full search. The full search resamples to the working
+//! most the working area (a quarter of it for larger images) it looks for
+//! the mark's spectral comb over every scale and rotation, and for the
+//! pilot at the embedded geometry; an image showing neither (most unmarked
+//! images) is reported absent without the full search. The full search resamples to the working
 //! resolution, whitens the luma,
 //! estimates the tile lattice (scale, rotation) by matching the mark's
 //! known spectral comb over a log-polar grid and from autocorrelation peaks

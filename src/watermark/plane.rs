@@ -75,6 +75,12 @@ impl Pixels<'_> {
     }
 }
 
+/// BT.601 luma of an RGB triple (linear, so it applies to block sums too).
+#[inline]
+fn luma(r: f32, g: f32, b: f32) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
 /// Luma (BT.601) of one row of interleaved samples.
 pub fn luma_row(row: &[u8], channels: usize, out: &mut [f32]) {
     match channels {
@@ -85,7 +91,7 @@ pub fn luma_row(row: &[u8], channels: usize, out: &mut [f32]) {
         }
         _ => {
             for (o, px) in out.iter_mut().zip(row.chunks_exact(channels)) {
-                *o = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+                *o = luma(f32::from(px[0]), f32::from(px[1]), f32::from(px[2]));
             }
         }
     }
@@ -216,7 +222,7 @@ fn luma_box_rgb<const CH: usize>(data: &[u8], w: usize, k: usize, ow: usize, oh:
             }
         }
         for (d, s) in dst.iter_mut().zip(&sums) {
-            *d = (0.299 * s[0] as f32 + 0.587 * s[1] as f32 + 0.114 * s[2] as f32) * norm;
+            *d = luma(s[0] as f32, s[1] as f32, s[2] as f32) * norm;
         }
     }
     out

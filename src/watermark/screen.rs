@@ -1,16 +1,18 @@
-//! The detector's first stage: a cheap test, on a luma plane at a quarter
-//! of the working area or less, that turns away images showing no sign of a
-//! tiled mark before the full lattice search runs. A tiled mark is periodic
-//! whatever geometry it went through (turn, mirror, scale, aspect change,
-//! shear, crop), so its autocorrelation has peaks on a two-dimensional
-//! lattice; the screen scores the strongest such lattice against the
-//! autocorrelation's own noise. Unmarked images, most of them, stop here;
-//! the threshold is set on marked, attacked images (see `wm_robustness
-//! --screen`), and `DetectOptions::screen` turns the stage off.
+//! The detector's first stage: a cheap test, on a luma plane of at most the
+//! working area (a quarter of it for larger images), that turns away images
+//! showing no sign of the mark before the full lattice search runs. Two
+//! statistics: the mark's spectral comb, summed over the whitened power
+//! spectrum for every period and rotation the full search covers (power
+//! spectra ignore crops, and the comb is symmetric under turns and
+//! mirrors), and the pilot, correlated with the plane folded at the
+//! embedded period (the matched filter when the geometry is unchanged).
+//! Unmarked images, most of them, stop here; the thresholds are set on
+//! marked, attacked images (see `wm_robustness --screen`), and
+//! `DetectOptions::screen` turns the stage off.
 
 use image::DynamicImage;
 
-use super::autocorr::{whitened_power, LAG_MAX, LAG_MIN};
+use super::autocorr::{halving, lag_range, whitened_power};
 use super::detect::pilot_z;
 use super::fft2::Fft2;
 use super::fold::fold;
@@ -48,11 +50,12 @@ impl Score {
 }
 
 /// The plane the screen examines: the working resolution (see
-/// [`super::working_factor`]) halved when its short side is 520 pixels or
-/// more, then whitened; and the working pixels per sample.
+/// [`super::working_factor`]) halved as the lattice search halves it
+/// ([`halving`]), read from the image at that size and whitened; and the
+/// working pixels per sample.
 fn plane(img: &DynamicImage) -> (Plane, f64) {
     let (ww, wh) = working_size(img.width() as usize, img.height() as usize);
-    let d = if ww.min(wh) >= 520 { 2 } else { 1 };
+    let d = halving(ww, wh);
     (whiten(&luma_downsampled(img, ww / d, wh / d)), d as f64)
 }
 
@@ -61,27 +64,23 @@ fn plane(img: &DynamicImage) -> (Plane, f64) {
 /// small to screen (under two tile periods at the smallest scale
 /// searched): those get the full search.
 pub fn score(img: &DynamicImage, key: u64) -> Option<Score> {
-    evaluate(img, key, false)
+    let fft = Fft2::new(TILE, TILE);
+    evaluate(img, &Layout::new(key), &fft, false)
 }
 
-/// Whether `img` goes on to the full search for the mark of `key`: the
-/// decision of [`score`], reached with less work (the pilot first, and
+/// Whether `img` goes on to the full search for the mark laid out by
+/// `layout` (`fft`: TILE x TILE transforms, shared with the full search):
+/// the decision of [`score`], reached with less work (the pilot first, and
 /// the comb search stops at the first hypothesis over the threshold).
-pub fn passes(img: &DynamicImage, key: u64) -> bool {
-    evaluate(img, key, true).is_none_or(|s| s.passes())
+pub fn passes(img: &DynamicImage, layout: &Layout, fft: &Fft2) -> bool {
+    evaluate(img, layout, fft, true).is_none_or(|s| s.passes())
 }
 
 /// The statistics; with `early`, stop as soon as the image passes (the
 /// statistics not computed are then left at 0).
-fn evaluate(img: &DynamicImage, key: u64, early: bool) -> Option<Score> {
+fn evaluate(img: &DynamicImage, layout: &Layout, fft: &Fft2, early: bool) -> Option<Score> {
     let (p, df) = plane(img);
-    let lag_max = (LAG_MAX / df).min(0.7 * p.w.min(p.h) as f64);
-    let lag_min = LAG_MIN / df;
-    if lag_max <= lag_min + 2.0 {
-        return None;
-    }
-    let layout = Layout::new(key);
-    let fft = Fft2::new(TILE, TILE);
+    let (lag_min, lag_max) = lag_range(p.w, p.h, df)?;
     let id = Lattice::identity().scaled(1.0 / df);
     // Half the period puts the comb past the Nyquist limit of a halved
     // plane.
@@ -92,7 +91,7 @@ fn evaluate(img: &DynamicImage, key: u64, early: bool) -> Option<Score> {
     };
     let mut score = Score::default();
     for t in periods.iter().filter_map(|&k| fold(&p, &id.scaled(k))) {
-        score.pilot = score.pilot.max(pilot_z(&t, &layout, &fft));
+        score.pilot = score.pilot.max(pilot_z(&t, layout, fft));
         if early && score.passes() {
             return Some(score);
         }

@@ -4,7 +4,7 @@
 //! whitened before the inverse transform so the periodic comb of the
 //! watermark stands out of the broadband image content.
 
-use super::autocorr::{autocorrelate, Autocorr, LAG_MAX, LAG_MIN};
+use super::autocorr::{autocorrelate, halving, lag_range, Autocorr};
 use super::pattern::TILE;
 use super::plane::{shrink, Plane};
 use super::template;
@@ -101,7 +101,7 @@ fn dot(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// Lagrange-Gauss reduction: the two shortest independent vectors of the
 /// lattice spanned by `a` and `b`. Folding needs the lattice's own axes;
 /// any other basis (e.g. an axis and a diagonal) folds a sheared tile.
-pub(crate) fn reduce(a: [f64; 2], b: [f64; 2]) -> ([f64; 2], [f64; 2]) {
+fn reduce(a: [f64; 2], b: [f64; 2]) -> ([f64; 2], [f64; 2]) {
     let (mut a, mut b) = (a, b);
     if dot(a, a) > dot(b, b) {
         std::mem::swap(&mut a, &mut b);
@@ -185,14 +185,12 @@ fn finest(
 /// ([`template`]), then up to `max_auto` from the autocorrelation peaks
 /// (which also cover rotations beyond the matcher's range).
 pub fn candidates(p: &Plane, max_auto: usize, max_comb: usize) -> Vec<Lattice> {
-    let d = if p.w.min(p.h) >= 520 { 2usize } else { 1 };
+    let d = halving(p.w, p.h);
     let a = if d == 2 { shrink(p, 2) } else { p.clone() };
     let df = d as f64;
-    let lag_max = (LAG_MAX / df).min(0.7 * a.w.min(a.h) as f64);
-    let lag_min = LAG_MIN / df;
-    if lag_max <= lag_min + 2.0 {
+    let Some((lag_min, lag_max)) = lag_range(a.w, a.h, df) else {
         return Vec::new();
-    }
+    };
     let pad = lag_max.ceil() as usize + 2;
     let an = autocorrelate(&a, df, pad);
     let comb = template::candidates(
